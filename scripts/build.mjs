@@ -1,0 +1,31 @@
+// One build for both products: the extension (dist/extension.js) and the sidecar as one
+// self-contained file that runs on plain Node 20+ without node_modules.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  // ws loads these native speed-ups only if present; the sidecar must not need them.
+  external: ['bufferutil', 'utf-8-validate'],
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['src/vscode/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: [...common.external, 'vscode'],
+    alias: { punycode: 'punycode/punycode.js' },
+  }),
+  build({
+    ...common,
+    entryPoints: ['proxy-image/src/main.ts'],
+    outfile: 'proxy-image/dist/intercept-proxy.js',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+]);
