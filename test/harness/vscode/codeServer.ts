@@ -30,6 +30,8 @@ export const BASE_SETTINGS: Readonly<Record<string, unknown>> = {
   'extensions.ignoreRecommendations': true,
   'update.mode': 'none',
   'git.enabled': false,
+  // Ports that a debuggee opens stay its own: no forwarding, no probing requests.
+  'remote.autoForwardPorts': false,
   'window.restoreWindows': 'none',
   'files.hotExit': 'off',
   'workbench.editor.restoreViewState': false,

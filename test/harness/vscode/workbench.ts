@@ -144,16 +144,16 @@ export class Workbench {
       }
     }
     await row.click();
-    await this.quickInput().waitFor({ state: 'hidden', timeout: timeoutMs });
+    // The picker closes, or (for a command that opens another picker) lists other rows.
+    await row.waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Opens a workspace file through quick open, optionally at a line ("server.js:12"). */
   async openFile(relativePath: string, line?: number, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
-    await this.runCommand('Go to File...', timeoutMs);
+    // Without the '>' prefix the palette is quick open, which searches the workspace's files.
     const name = path.basename(relativePath);
     const query = line === undefined ? relativePath : `${relativePath}:${line}`;
-    await this.quickInputBox().waitFor({ state: 'visible', timeout: timeoutMs });
-    await this.quickInputBox().fill(query);
+    await this.openQuickInput(query, timeoutMs);
     await this.pickQuickInputRow(name, timeoutMs, query);
     await this.editorTab(name).waitFor({ state: 'visible', timeout: timeoutMs });
   }
@@ -165,19 +165,45 @@ export class Workbench {
     return this.page.locator('.tabs-container .tab').filter({ has: this.page.locator('.label-name', { hasText: exactly(name) }) });
   }
 
-  /** The active editor's line numbers that carry a breakpoint. */
+  /** The active editor's (visible) line numbers that carry a breakpoint glyph. */
   async breakpointLines(): Promise<number[]> {
     const editor = this.page.locator('.editor-group-container.active .monaco-editor').first();
-    const lines: number[] = [];
-    // Glyph-margin decorations and line numbers are siblings in the same row, ordered by `top`.
-    const numbers = await editor.locator('.margin-view-overlays > div').all();
-    for (const row of numbers) {
-      if ((await row.locator('.codicon-debug-breakpoint').count()) > 0) {
-        const n = Number((await row.locator('.line-numbers').textContent()) ?? NaN);
-        if (Number.isFinite(n)) lines.push(n);
-      }
+    // Line numbers and glyph-margin decorations are drawn in different layers; pair them by height.
+    const rows: { line: number; y: number }[] = [];
+    for (const el of await editor.locator('.line-numbers').all()) {
+      const line = Number(await el.textContent());
+      const box = await el.boundingBox();
+      if (Number.isFinite(line) && box) rows.push({ line, y: box.y + box.height / 2 });
     }
-    return lines;
+    const lines: number[] = [];
+    for (const glyph of await editor.locator('.codicon-debug-breakpoint').all()) {
+      const box = await glyph.boundingBox();
+      if (!box) continue;
+      const y = box.y + box.height / 2;
+      const nearest = rows.reduce<{ line: number; y: number } | undefined>(
+        (best, r) => (best === undefined || Math.abs(r.y - y) < Math.abs(best.y - y) ? r : best),
+        undefined,
+      );
+      if (nearest && Math.abs(nearest.y - y) < box.height) lines.push(nearest.line);
+    }
+    return [...new Set(lines)].sort((x, y) => x - y);
+  }
+
+  // ---- debugging ----------------------------------------------------------------------------
+
+  /** The Call Stack view of Run and Debug. */
+  callStack(): Locator {
+    return this.page.locator('.debug-call-stack');
+  }
+
+  /**
+   * Waits until the call stack says the debuggee is paused for `reason` ("breakpoint", "step",
+   * "exception", ...) and returns the call stack's text.
+   */
+  async waitForPaused(reason = 'breakpoint', timeoutMs = UI_TIMEOUT_MS): Promise<string> {
+    const label = this.callStack().getByText(new RegExp(`paused on ${escapeRegExp(reason)}`, 'i')).first();
+    await label.waitFor({ state: 'visible', timeout: timeoutMs });
+    return plain(await this.callStack().innerText());
   }
 
   // ---- status bar ----------------------------------------------------------------------------
