@@ -1,0 +1,40 @@
+// Machine tools the test cluster needs, installed with apt-get when missing:
+//   ip (iproute2)  network namespaces, one per pod;  ss (iproute2)  listening sockets of the cluster;
+//   socat          the byte pipe that carries a port-forward or a Service request into a pod's namespace.
+import { spawnSync } from 'node:child_process';
+
+const needed = [
+  { command: 'ip', pkg: 'iproute2' },
+  { command: 'ss', pkg: 'iproute2' },
+  { command: 'socat', pkg: 'socat' },
+];
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+
+export function ensureTools(log = console.log) {
+  const missing = [...new Set(needed.filter((n) => !has(n.command)).map((n) => n.pkg))];
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing packages ${missing.join(', ')}; install them: sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  const run = (args, timeout) => {
+    log(`apt-get ${args.join(' ')}`);
+    const r = spawnSync('apt-get', args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout,
+    });
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+  };
+  run(['update'], 5 * 60_000);
+  run(['install', '-y', '--no-install-recommends', ...missing], 10 * 60_000);
+  const still = needed.filter((n) => !has(n.command)).map((n) => n.command);
+  if (still.length > 0) throw new Error(`still missing after apt-get install: ${still.join(', ')}`);
+}
+
+/** The cluster runs pods' processes in network namespaces: that takes root (CAP_SYS_ADMIN). */
+export function ensureRoot() {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the test cluster creates network namespaces per pod and must run as root (or in a root container)');
+  }
+}
