@@ -225,6 +225,13 @@ export class Workbench {
 
   // ---- tree views and context menus ----------------------------------------------------------
 
+  /** Opens (and focuses) a view by its name, as "View: Open View" lists it ("Explorer", "Probe Items"). */
+  async openView(name: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+    // The palette's "view " prefix lists views by name.
+    await this.openQuickInput(`view ${name}`, timeoutMs);
+    await this.pickQuickInputRow(name, timeoutMs, `view ${name}`);
+  }
+
   /** A tree item by its accessible label (exact when a string). */
   treeItem(label: string | RegExp, within?: Locator): Locator {
     const scope = within ?? this.page;
@@ -252,7 +259,12 @@ export class Workbench {
   async clickMenuItem(menu: Locator, label: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
     const item = menu.getByRole('menuitem', { name: label, exact: true });
     await item.waitFor({ state: 'visible', timeout: timeoutMs });
-    await item.click();
+    // A synthetic click on a context-menu entry did not run it (VS Code 1.100 in headless Chromium);
+    // choosing the entry with the keyboard, as a user may, does.
+    await item.hover();
+    await item.focus();
+    await item.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   // ---- notifications ------------------------------------------------------------------------
