@@ -1,0 +1,64 @@
+// The cluster suite: builds (or reuses) the control plane's binaries, starts the test cluster, runs
+// test/cluster/*.test.ts with node's test runner (teardown.test.ts last: it takes the cluster down and
+// checks nothing is left), and always takes the cluster down at the end. Exits non-zero on any failure.
+// Build and cluster output goes to stderr; stdout carries the test runner's spec report.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kubeconfigPath } from '../../scripts/cluster/versions.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const here = path.join(root, 'test', 'cluster');
+const clusterScript = path.join(root, 'scripts', 'cluster', 'cluster.mjs');
+const LAST = 'teardown.test.ts';
+
+function run(cmd, args, { toStdout = false, env = {} } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', toStdout ? 'inherit' : process.stderr, 'inherit'],
+    });
+    child.on('error', (err) => {
+      console.error(`[cluster suite] ${cmd}: ${err.message}`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const secs = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+let failed = false;
+
+let t = Date.now();
+const built = await run(process.execPath, [path.join(root, 'scripts', 'cluster', 'build.mjs')]);
+console.log(`[cluster suite] binaries ${built === 0 ? 'ready' : 'FAILED'} after ${secs(t)}`);
+if (built !== 0) process.exit(1);
+
+try {
+  t = Date.now();
+  const up = await run(process.execPath, [clusterScript, 'up']);
+  console.log(`[cluster suite] cluster ${up === 0 ? 'up' : 'FAILED to start'} after ${secs(t)}`);
+  if (up !== 0) {
+    failed = true;
+  } else {
+    const files = readdirSync(here)
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort((a, b) => Number(a === LAST) - Number(b === LAST) || a.localeCompare(b))
+      .map((f) => path.join('test', 'cluster', f));
+    t = Date.now();
+    const code = await run(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=600000', ...files],
+      { toStdout: true, env: { INTERCEPT_KUBECONFIG: kubeconfigPath() } },
+    );
+    console.error(`[cluster suite] tests finished after ${secs(t)}`);
+    if (code !== 0) failed = true;
+  }
+} finally {
+  // teardown.test.ts normally took the cluster down already; this is a no-op then.
+  const down = await run(process.execPath, [clusterScript, 'down']);
+  if (down !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,46 @@
+// The app container of a test pod, run by the pod runner inside the pod's network namespace.
+// Environment: POD_NAME, POD_NAMESPACE, CONTAINER_NAME, APP_PORTS (comma-separated).
+// It listens on every address of its pod (127.0.0.1 and the pod IP) on each port and answers:
+//   POST|PUT /echo    200, the request body streamed back (header x-pod-name);
+//   anything else     200, JSON { pod, namespace, container, port, method, url, headers, bodyBytes }.
+// It prints "listening <port>" once per port, and exits on SIGTERM/SIGINT.
+import http from 'node:http';
+
+const pod = process.env.POD_NAME ?? 'unknown';
+const namespace = process.env.POD_NAMESPACE ?? '';
+const container = process.env.CONTAINER_NAME ?? 'app';
+const ports = (process.env.APP_PORTS ?? '8080').split(',').map(Number).filter((p) => p > 0);
+
+const servers = ports.map((port) => {
+  const server = http.createServer((req, res) => {
+    res.setHeader('x-pod-name', pod);
+    if (req.url?.startsWith('/echo') && (req.method === 'POST' || req.method === 'PUT')) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      req.pipe(res);
+      return;
+    }
+    let bodyBytes = 0;
+    req.on('data', (c) => (bodyBytes += c.length));
+    req.on('end', () => {
+      const body = JSON.stringify({ pod, namespace, container, port, method: req.method, url: req.url, headers: req.headers, bodyBytes });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  server.listen(port, '0.0.0.0', () => console.log(`listening ${port}`));
+  server.on('error', (err) => {
+    console.error(`port ${port}: ${err.message}`);
+    process.exit(1);
+  });
+  return server;
+});
+
+const stop = () => {
+  for (const s of servers) {
+    s.close();
+    s.closeAllConnections();
+  }
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,20 @@
+// The test cluster harness: what tests of Intercept use to run against the real control plane that
+// `npm run cluster:up` starts (see docs/testing.md, "The test cluster").
+//
+//   kubeconfigPath(): string                        the cluster's kubeconfig
+//   loadKubeConfig(file?): KubeConfig
+//   waitFor(what, check, { timeoutMs, everyMs })    bounded polling, clear timeout errors
+//   createTestNamespace(kc, prefix) / deleteNamespace(kc, name, { wait })
+//   PodRunner.start({ namespace, labelSelector?, interceptDir?, extraForwardPorts? })
+//     .waitForRunning(count, timeoutMs) / .running() / .pod(name) / .connect(pod, port, host?) / .stop()
+//   requestService(namespace, service, port, { method, path, headers, body, pod?, timeoutMs })
+//   connectService(namespace, service, port, opts) / resolveService(...)
+//   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (API server port-forward, WebSocket)
+export { kubeconfigPath, loadKubeConfig, waitFor, createTestNamespace, deleteNamespace, isNotFound, repoRoot } from './kube.js';
+export type { WaitOptions } from './kube.js';
+export { PodRunner, PodStartError, SIDECAR_CONTAINER, portsInArgs } from './pod-runner.js';
+export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runner.js';
+export { requestService, connectService, resolveService } from './service.js';
+export type { ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
+export { openPortForward } from './port-forward.js';
+export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';

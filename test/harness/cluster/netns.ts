@@ -1,0 +1,162 @@
+// One network namespace per pod, so that 127.0.0.1:<port> inside a pod means that pod's own processes,
+// as in a real pod. The namespace has only its loopback device, which carries 127.0.0.1 and the pod IP
+// kwok assigned (so a process listening on 127.0.0.1 only is not reachable at the pod IP, as in a real
+// pod). Nothing leaves the namespace: connections into it are made by `ip netns exec <ns> socat`,
+// whose stdin/stdout are the byte stream.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Prefix of every namespace this harness creates; `npm run cluster:down` removes leftovers. */
+export const NETNS_PREFIX = 'intercept-pod-';
+
+/** The namespace name of a pod, derived from its uid (so any helper can find it without the runner). */
+export function podNetnsName(podUid: string): string {
+  return `${NETNS_PREFIX}${podUid.replace(/-/g, '').slice(0, 16)}`;
+}
+
+async function ip(args: string[]): Promise<string> {
+  const { stdout } = await run('ip', args, { timeout: 10_000 });
+  return stdout;
+}
+
+export async function netnsExists(name: string): Promise<boolean> {
+  const out = await ip(['netns', 'list']);
+  return out.split('\n').some((l) => l.trim().split(/\s+/)[0] === name);
+}
+
+export async function createNetns(name: string, podIP?: string): Promise<void> {
+  await ip(['netns', 'add', name]);
+  try {
+    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    if (podIP) await ip(['-n', name, 'addr', 'add', `${podIP}/${podIP.includes(':') ? 128 : 32}`, 'dev', 'lo']);
+  } catch (err) {
+    await ip(['netns', 'delete', name]).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Pids of every process inside the namespace. */
+export async function netnsPids(name: string): Promise<number[]> {
+  const out = await ip(['netns', 'pids', name]).catch(() => '');
+  return out
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((p) => p > 0);
+}
+
+/** Kills whatever still runs inside (processes the test started there), then removes the namespace. */
+export async function deleteNetns(name: string): Promise<void> {
+  if (!(await netnsExists(name))) return;
+  for (const pid of await netnsPids(name)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  await ip(['netns', 'delete', name]);
+}
+
+/** Command line that runs `cmd args...` inside the namespace. */
+export function inNetns(name: string, cmd: string, args: string[]): [string, string[]] {
+  return ['ip', ['netns', 'exec', name, cmd, ...args]];
+}
+
+/** socat as a command whose stdin/stdout is a TCP connection to host:port inside the namespace. */
+export function socatCommand(name: string, port: number, host = '127.0.0.1'): string[] {
+  const target = host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP4:${host}:${port}`;
+  return ['ip', 'netns', 'exec', name, 'socat', '-', target];
+}
+
+/** A Duplex over a child process's stdout (readable side) and stdin (writable side). */
+class ProcessStream extends Duplex {
+  constructor(private readonly child: ChildProcess) {
+    super({ allowHalfOpen: true });
+    const out = child.stdout!;
+    out.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) out.pause();
+    });
+    out.on('end', () => this.push(null));
+    child.stdin!.on('error', (err) => this.destroy(err));
+  }
+
+  override _read(): void {
+    this.child.stdout!.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.child.stdin!.write(chunk, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.child.stdin!.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    cb(err);
+  }
+
+  // net.Socket methods an HTTP client may call on its connection.
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  setTimeout(): this {
+    return this;
+  }
+}
+
+/**
+ * Opens a TCP connection to host:port inside a pod's namespace. Resolves once connected; rejects with
+ * socat's own message (e.g. connection refused) otherwise.
+ */
+export function connectInNetns(name: string, port: number, { host = '127.0.0.1', timeoutMs = 10_000 } = {}): Promise<Duplex> {
+  const [cmd, ...args] = socatCommand(name, port, host);
+  // -d -d makes socat report "starting data transfer loop" once the connection is up.
+  args.splice(args.indexOf('socat') + 1, 0, '-d', '-d');
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stream = new ProcessStream(child);
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    let connected = false;
+    const timer = setTimeout(() => fail(new Error(`connecting to ${host}:${port} in ${name} took over ${timeoutMs} ms`)), timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      stream.destroy();
+      reject(err);
+    };
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (connected) return;
+      stderr += chunk.toString();
+      if (stderr.includes('starting data transfer loop')) {
+        connected = true;
+        clearTimeout(timer);
+        resolve(stream);
+      }
+    });
+    child.on('error', (err) => (connected ? stream.destroy(err) : fail(err)));
+    child.on('exit', (code, signal) => {
+      if (!connected) {
+        const why = stderr.split('\n').find((l) => / E /.test(l)) ?? stderr.trim();
+        fail(new Error(`cannot connect to ${host}:${port} in ${name} (socat exit ${code ?? signal}): ${why}`));
+      }
+    });
+  });
+}
+
+/** True when something accepts connections on host:port inside the namespace. */
+export async function canConnect(name: string, port: number, host = '127.0.0.1'): Promise<boolean> {
+  try {
+    const s = await connectInNetns(name, port, { host, timeoutMs: 5_000 });
+    s.destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}

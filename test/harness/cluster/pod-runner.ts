@@ -1,0 +1,400 @@
+// PodRunner: makes the pods of test workloads real. kwok only marks pods Running; the runner watches
+// the pods of one namespace (optionally a label selector) and, for each Running pod with an IP:
+//   * creates the pod's network namespace (netns.ts) holding 127.0.0.1 and the pod IP;
+//   * starts each container as a local process inside it:
+//       - a container named `intercept-proxy` (the sidecar) runs exactly its command, args and env
+//         from the pod spec; `node` is this Node, and paths under /intercept/ are mapped to
+//         `interceptDir` (default: <repo>/proxy-image/dist, made by `node scripts/build.mjs`);
+//       - any other container runs app-server.mjs, which answers with its pod's name on each of
+//         the container's ports (8080 when it declares none);
+//   * creates a kwok PortForward object (same name as the pod) whose forwards run
+//     `ip netns exec <ns> socat - TCP4:127.0.0.1:<port>`, so `pods/<pod>/portforward` through the API
+//     server reaches these processes, like a kubelet forwarding into the pod's network namespace;
+//   * when the pod goes away (deleted, or deletion started) ends its processes and removes all that.
+// stop() ends everything the runner started. Process output goes to
+// .test-artifacts/cluster-pods/<namespace>.<pod>.<container>.log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  Watch,
+  type KubeConfig,
+  type V1Container,
+  type V1EnvVar,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { canConnect, connectInNetns, createNetns, deleteNetns, inNetns, podNetnsName, socatCommand } from './netns.js';
+import { isNotFound, loadKubeConfig, repoRoot, waitFor } from './kube.js';
+import type { Duplex } from 'node:stream';
+
+export const SIDECAR_CONTAINER = 'intercept-proxy';
+const APP_SERVER = path.join(repoRoot, 'test', 'harness', 'cluster', 'app-server.mjs');
+
+export interface PodRunnerOptions {
+  namespace: string;
+  /** Only pods matching this label selector. */
+  labelSelector?: string;
+  kubeConfig?: KubeConfig;
+  /** Folder standing for /intercept in the sidecar's command line. */
+  interceptDir?: string;
+  /** Ports to forward besides the containers' ports and the sidecar's --*port / --listen values. */
+  extraForwardPorts?: number[];
+  /** How long a pod's processes may take to listen on their ports. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningContainer {
+  name: string;
+  pid: number;
+  /** Ports the runner waited for before calling the pod ready. */
+  ports: number[];
+  logFile: string;
+}
+
+export interface RunningPod {
+  name: string;
+  namespace: string;
+  uid: string;
+  ip: string;
+  node: string;
+  netns: string;
+  containers: RunningContainer[];
+  /** Ports the pod's PortForward object forwards. */
+  forwardPorts: number[];
+}
+
+interface PodEntry {
+  uid: string;
+  state: 'starting' | 'running' | 'failed' | 'stopping';
+  pod?: RunningPod;
+  children: ChildProcess[];
+  logs: WriteStream[];
+  error?: Error;
+  work: Promise<void>;
+}
+
+const KWOK_GROUP = 'kwok.x-k8s.io';
+const KWOK_VERSION = 'v1alpha1';
+
+export class PodRunner {
+  private readonly kc: KubeConfig;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly entries = new Map<string, PodEntry>(); // by pod name
+  private readonly errors: Error[] = [];
+  private stopped = false;
+  private watchAbort: AbortController | undefined;
+  private watchLoop: Promise<void> = Promise.resolve();
+  private readonly logDir = path.join(repoRoot, '.test-artifacts', 'cluster-pods');
+
+  private constructor(private readonly opts: PodRunnerOptions) {
+    this.kc = opts.kubeConfig ?? loadKubeConfig();
+    this.core = this.kc.makeApiClient(CoreV1Api);
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Starts watching and running pods; resolves once the current pods have been seen. */
+  static async start(opts: PodRunnerOptions): Promise<PodRunner> {
+    const runner = new PodRunner(opts);
+    mkdirSync(runner.logDir, { recursive: true });
+    const rv = await runner.resync();
+    runner.watchLoop = runner.watchForever(rv);
+    return runner;
+  }
+
+  get namespace(): string {
+    return this.opts.namespace;
+  }
+
+  /** Pods whose processes are up and listening. */
+  running(): RunningPod[] {
+    return [...this.entries.values()].flatMap((e) => (e.state === 'running' && e.pod ? [e.pod] : []));
+  }
+
+  pod(name: string): RunningPod | undefined {
+    const e = this.entries.get(name);
+    return e?.state === 'running' ? e.pod : undefined;
+  }
+
+  /** Pods for which starting the processes failed, with the reason. */
+  failures(): { pod: string; error: Error }[] {
+    return [...this.entries.entries()].flatMap(([pod, e]) => (e.error ? [{ pod, error: e.error }] : []));
+  }
+
+  /**
+   * Waits until exactly `count` pods run (and no pod is still starting or stopping); fails at once
+   * when a pod's processes could not start.
+   */
+  async waitForRunning(count: number, timeoutMs = 60_000): Promise<RunningPod[]> {
+    return waitFor(
+      `${count} running pods in ${this.opts.namespace}`,
+      () => {
+        const failed = this.failures();
+        if (failed.length > 0) throw new PodStartError(failed);
+        const busy = [...this.entries.values()].some((e) => e.state === 'starting' || e.state === 'stopping');
+        const running = this.running();
+        return !busy && running.length === count ? running : undefined;
+      },
+      { timeoutMs, everyMs: 100 },
+    ).catch((err: unknown) => {
+      if (err instanceof Error && !(err instanceof PodStartError)) {
+        const states = [...this.entries.entries()].map(([n, e]) => `${n}=${e.state}`).join(', ') || 'none';
+        err.message += `; pods seen: ${states}`;
+      }
+      throw err;
+    });
+  }
+
+  /** A TCP connection to host:port inside a running pod's network namespace (host: 127.0.0.1 or the pod IP). */
+  async connect(podName: string, port: number, host = '127.0.0.1'): Promise<Duplex> {
+    const p = this.pod(podName);
+    if (!p) throw new Error(`pod ${this.opts.namespace}/${podName} is not running under this runner`);
+    return connectInNetns(p.netns, port, { host });
+  }
+
+  /** Ends every process the runner started and removes namespaces and PortForward objects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.watchAbort?.abort();
+    await this.watchLoop;
+    await Promise.all([...this.entries.keys()].map((name) => this.stopPod(name)));
+  }
+
+  // --- watching ---
+
+  private async resync(): Promise<string> {
+    const list = await this.core.listNamespacedPod({ namespace: this.opts.namespace, labelSelector: this.opts.labelSelector });
+    const seen = new Set<string>();
+    for (const pod of list.items) {
+      seen.add(pod.metadata!.name!);
+      this.onPod('MODIFIED', pod);
+    }
+    for (const name of this.entries.keys()) if (!seen.has(name)) void this.stopPod(name);
+    return list.metadata?.resourceVersion ?? '';
+  }
+
+  private async watchForever(startRv: string): Promise<void> {
+    let rv = startRv;
+    const watch = new Watch(this.kc);
+    // Runs until stop(); each round is one watch, restarted from a fresh list when it ends.
+    while (!this.stopped) {
+      const ended = new Promise<unknown>((resolve) => {
+        watch
+          .watch(
+            `/api/v1/namespaces/${this.opts.namespace}/pods`,
+            { labelSelector: this.opts.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
+            (phase: string, obj: V1Pod) => {
+              if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+              if (phase !== 'BOOKMARK') this.onPod(phase, obj);
+            },
+            resolve,
+          )
+          .then((abort) => {
+            this.watchAbort = abort;
+            if (this.stopped) abort.abort();
+          })
+          .catch(resolve);
+      });
+      await ended;
+      if (this.stopped) break;
+      await sleep(200);
+      try {
+        rv = await this.resync();
+      } catch (err) {
+        this.errors.push(err as Error);
+      }
+    }
+  }
+
+  private onPod(phase: string, pod: V1Pod): void {
+    const name = pod.metadata?.name;
+    if (!name) return;
+    const entry = this.entries.get(name);
+    const gone = phase === 'DELETED' || !!pod.metadata?.deletionTimestamp;
+    if (entry && (gone || entry.uid !== pod.metadata?.uid)) {
+      void this.stopPod(name);
+      return;
+    }
+    if (gone || entry || this.stopped) return;
+    if (pod.status?.phase !== 'Running' || !pod.status.podIP || !pod.spec?.nodeName) return;
+    const fresh: PodEntry = { uid: pod.metadata!.uid!, state: 'starting', children: [], logs: [], work: Promise.resolve() };
+    this.entries.set(name, fresh);
+    fresh.work = this.startPod(fresh, pod).catch((err: unknown) => {
+      fresh.error = err instanceof Error ? err : new Error(String(err));
+      fresh.state = 'failed';
+    });
+  }
+
+  // --- one pod ---
+
+  private async startPod(entry: PodEntry, pod: V1Pod): Promise<void> {
+    const name = pod.metadata!.name!;
+    const namespace = pod.metadata!.namespace!;
+    const netns = podNetnsName(entry.uid);
+    const ip = pod.status!.podIP!;
+    await createNetns(netns, ip);
+    const running: RunningPod = { name, namespace, uid: entry.uid, ip, node: pod.spec!.nodeName!, netns, containers: [], forwardPorts: [] };
+    entry.pod = running;
+
+    const forward = new Set<number>(this.opts.extraForwardPorts ?? []);
+    for (const c of pod.spec!.containers) {
+      const { cmd, args, env, ports } = this.containerProcess(pod, c);
+      const logFile = path.join(this.logDir, `${namespace}.${name}.${c.name}.log`);
+      const log = createWriteStream(logFile);
+      entry.logs.push(log);
+      const [ipCmd, ipArgs] = inNetns(netns, cmd, args);
+      const child = spawn(ipCmd, ipArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      entry.children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      running.containers.push({ name: c.name, pid: child.pid!, ports, logFile });
+      for (const p of ports) forward.add(p);
+    }
+    running.forwardPorts = [...forward].sort((a, b) => a - b);
+
+    await this.custom.createNamespacedCustomObject({
+      group: KWOK_GROUP,
+      version: KWOK_VERSION,
+      namespace,
+      plural: 'portforwards',
+      body: {
+        apiVersion: `${KWOK_GROUP}/${KWOK_VERSION}`,
+        kind: 'PortForward',
+        metadata: {
+          name,
+          namespace,
+          // Garbage-collected with the pod should the runner not get to remove it.
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name, uid: entry.uid }],
+        },
+        spec: { forwards: running.forwardPorts.map((p) => ({ ports: [p], command: socatCommand(netns, p) })) },
+      },
+    });
+
+    const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 20_000);
+    for (const c of running.containers) {
+      for (const port of c.ports) {
+        for (;;) {
+          const child = entry.children[running.containers.indexOf(c)]!;
+          if (child.exitCode !== null || child.signalCode !== null) {
+            throw new Error(`container ${c.name} of pod ${name} exited (${child.exitCode ?? child.signalCode}); see ${c.logFile}`);
+          }
+          if (entry.state !== 'starting') return;
+          if (await canConnect(netns, port)) break;
+          if (Date.now() > deadline) throw new Error(`container ${c.name} of pod ${name} did not listen on ${port}; see ${c.logFile}`);
+          await sleep(50);
+        }
+      }
+    }
+    if (entry.state === 'starting') entry.state = 'running';
+  }
+
+  private async stopPod(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry || entry.state === 'stopping') return entry?.work;
+    entry.state = 'stopping';
+    const previous = entry.work;
+    entry.work = (async () => {
+      await previous.catch(() => undefined);
+      await Promise.all(entry.children.map((c) => endProcess(c)));
+      for (const l of entry.logs) l.end();
+      if (entry.pod) {
+        await this.custom
+          .deleteNamespacedCustomObject({ group: KWOK_GROUP, version: KWOK_VERSION, namespace: entry.pod.namespace, plural: 'portforwards', name })
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) this.errors.push(err as Error);
+          });
+        await deleteNetns(entry.pod.netns);
+      } else {
+        await deleteNetns(podNetnsName(entry.uid));
+      }
+      this.entries.delete(name);
+    })();
+    return entry.work;
+  }
+
+  /** Command line, environment and listening ports of one container's local process. */
+  private containerProcess(pod: V1Pod, c: V1Container): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; ports: number[] } {
+    const declared = (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort);
+    const base: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOSTNAME: pod.metadata!.name,
+      POD_NAME: pod.metadata!.name,
+      POD_NAMESPACE: pod.metadata!.namespace,
+      CONTAINER_NAME: c.name,
+    };
+    if (c.name !== SIDECAR_CONTAINER) {
+      const ports = declared.length > 0 ? declared : [8080];
+      return { cmd: process.execPath, args: [APP_SERVER], env: { ...base, APP_PORTS: ports.join(',') }, ports };
+    }
+    const env = { ...base, ...resolveEnv(pod, c.env ?? []) };
+    const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (m, v: string) => env[v] ?? m);
+    const interceptDir = this.opts.interceptDir ?? path.join(repoRoot, 'proxy-image', 'dist');
+    const mapPath = (s: string) => s.replace(/(^|[=:])\/intercept\//g, (_m, pre: string) => `${pre}${interceptDir}/`);
+    const line = [...(c.command ?? []), ...(c.args ?? [])].map(expand).map(mapPath);
+    if (line.length === 0) throw new Error(`container ${SIDECAR_CONTAINER} of ${pod.metadata!.name} has no command`);
+    const [cmd0, ...args] = line;
+    const cmd = cmd0 === 'node' || cmd0!.endsWith('/node') ? process.execPath : cmd0!;
+    return { cmd, args, env, ports: [...new Set([...declared, ...portsInArgs(args)])] };
+  }
+}
+
+export class PodStartError extends Error {
+  constructor(readonly failed: { pod: string; error: Error }[]) {
+    super(`pods failed to start: ${failed.map((f) => `${f.pod}: ${f.error.message}`).join('; ')}`);
+  }
+}
+
+/** Ports a command line says it listens on: `--listen [host:]p[:q]` and `--<anything>-port N` (also `=N`). */
+export function portsInArgs(args: string[]): number[] {
+  const ports: number[] = [];
+  const num = (s: string | undefined) => (s && /^\d{1,5}$/.test(s) ? Number(s) : undefined);
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i]!.split('=', 2) as [string, string | undefined];
+    const value = inline ?? args[i + 1];
+    if (flag === '--listen' && value) {
+      // --listen <port>:<appPort>: the sidecar listens on the first; the second is the app's.
+      const first = num(value.split(':').find((part) => num(part) !== undefined));
+      if (first) ports.push(first);
+    } else if (/^--[\w-]*port$/.test(flag)) {
+      const p = num(value);
+      if (p) ports.push(p);
+    }
+  }
+  return ports;
+}
+
+function resolveEnv(pod: V1Pod, vars: V1EnvVar[]): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  const fields: Record<string, string | undefined> = {
+    'metadata.name': pod.metadata?.name,
+    'metadata.namespace': pod.metadata?.namespace,
+    'metadata.uid': pod.metadata?.uid,
+    'spec.nodeName': pod.spec?.nodeName,
+    'spec.serviceAccountName': pod.spec?.serviceAccountName,
+    'status.podIP': pod.status?.podIP,
+    'status.hostIP': pod.status?.hostIP,
+  };
+  for (const v of vars) {
+    if (v.value !== undefined) out[v.name] = v.value.replace(/\$\((\w+)\)/g, (m, n: string) => out[n] ?? m);
+    else if (v.valueFrom?.fieldRef) out[v.name] = fields[v.valueFrom.fieldRef.fieldPath] ?? '';
+    else out[v.name] = '';
+  }
+  return out;
+}
+
+async function endProcess(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
