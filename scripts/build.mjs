@@ -1,6 +1,9 @@
 // One build for both products: the extension (dist/extension.js) and the sidecar as one
 // self-contained file that runs on plain Node 20+ without node_modules.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const common = {
   bundle: true,
@@ -27,5 +30,6 @@ await Promise.all([
     entryPoints: ['proxy-image/src/main.ts'],
     outfile: 'proxy-image/dist/intercept-proxy.js',
     banner: { js: '#!/usr/bin/env node' },
+    define: { INTERCEPT_VERSION: JSON.stringify(version) },
   }),
 ]);

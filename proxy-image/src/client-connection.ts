@@ -1,0 +1,590 @@
+// One client connection on a listen port. The sidecar reads each request head, decides its route
+// (the app in this pod, or the tunnel of the developer whose claim it carries) and then moves the
+// original bytes: the head as received, the body as received, the response as the server sent it.
+// Nothing is re-encoded, so what reaches the app is exactly what the client sent, and what reaches
+// the client is exactly what the app answered. Heads and chunk framing are parsed only to know where
+// each message ends, so that the next request on a keep-alive connection is routed on its own.
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { BodyReader } from '../../src/protocol/http1/body';
+import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import type { Logger } from './log';
+import { matchClaim } from './match';
+import { errorResponse } from './responses';
+import type { Sweepable, Sweeper } from './sweeper';
+import { StreamOpenError, type TunnelSession } from './tunnel-session';
+
+export interface ProxyContext {
+  readonly listenPort: number;
+  readonly appPort: number;
+  readonly appHost: string;
+  readonly registry: ClaimRegistry<TunnelSession>;
+  readonly log: Logger;
+  readonly maxHeaderBytes: number;
+  readonly sweeper: Sweeper;
+  readonly graceMs: number;
+}
+
+type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
+
+/** Bytes of pipelined requests held while the current exchange finishes. */
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const CLOSE_LINGER_MS = 2000;
+
+/** A connection to the app, or a CONNECT stream in a developer's tunnel. */
+class Upstream {
+  dead = false;
+  constructor(
+    readonly stream: Duplex,
+    readonly session: TunnelSession | null,
+  ) {}
+}
+
+function isTokenChar(c: number): boolean {
+  // RFC 9110 tchar
+  return (
+    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
+    c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
+    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
+  );
+}
+
+/** Does the connection speak HTTP/1.x? 'wait' until its first line tells. */
+export function detectHttp1(buf: Buffer): 'http' | 'raw' | 'wait' {
+  let i = 0;
+  while (i < buf.length && i <= 32) {
+    const c = buf[i]!;
+    if (c === 0x20 && i > 0) break;
+    if (!isTokenChar(c)) return 'raw';
+    i++;
+  }
+  if (i >= buf.length) return 'wait';
+  if (i > 32) return 'raw';
+  const eol = buf.indexOf('\r\n', i);
+  if (eol < 0) return buf.length > 16 * 1024 ? 'http' : 'wait'; // an overlong line is answered as HTTP
+  const line = buf.toString('latin1', Math.max(i, eol - 9), eol);
+  return / HTTP\/\d\.\d$/.test(line) && !line.endsWith(' HTTP/2.0') ? 'http' : 'raw';
+}
+
+export class ClientConnection implements Sweepable {
+  private phase: Phase = 'detect';
+  private inbuf: Buffer | null = null;
+
+  private app: Upstream | null = null;
+  private readonly tunnels = new Map<TunnelSession, Upstream>();
+
+  // The current exchange.
+  private req: RequestHead | null = null;
+  private reqBody: BodyReader | null = null;
+  private up: Upstream | null = null;
+  private record: ClaimRecord<TunnelSession> | null = null;
+  private resp: ResponseHead | null = null;
+  private respBody: BodyReader | null = null;
+  private respHeadBuf: Buffer | null = null;
+  private responseStarted = false;
+  private responseDone = false;
+  private clientEnded = false;
+  private started = 0;
+
+  private upstreamFull = false;
+  /** Upstreams paused because the client reads slower than they send. */
+  private readonly pausedUps = new Set<Upstream>();
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly ctx: ProxyContext,
+  ) {
+    client.on('data', this.onClientData);
+    client.on('end', this.onClientEnd);
+    client.on('error', this.onClientError);
+    client.on('close', this.onClientClose);
+    client.on('drain', this.onClientDrain);
+    ctx.sweeper.watch(this);
+  }
+
+  get hasPartialHead(): boolean {
+    return this.inbuf !== null;
+  }
+
+  onHeadTimeout(): void {
+    this.fail(408, 'Intercept: the request head did not arrive in time.');
+  }
+
+  onIdleTimeout(): void {
+    this.close();
+  }
+
+  // ---- client side ------------------------------------------------------------------------------
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    if (this.phase === 'closed') return;
+    if (this.inbuf === null) {
+      this.inbuf = chunk;
+      if (this.phase === 'head') {
+        this.ctx.sweeper.watch(this); // the head clock starts with the head's first byte
+      }
+    } else {
+      this.inbuf = Buffer.concat([this.inbuf, chunk]);
+    }
+    this.pump();
+  };
+
+  private readonly onClientEnd = (): void => {
+    this.clientEnded = true;
+    if (this.phase === 'raw' || this.phase === 'closed') return;
+    const requestComplete = this.phase === 'exchange' && this.reqBody!.done;
+    if (!requestComplete) this.close(); // a half-sent request cannot be completed
+  };
+
+  private readonly onClientError = (): void => this.close();
+  private readonly onClientClose = (): void => this.close();
+
+  private readonly onClientDrain = (): void => {
+    for (const up of this.pausedUps) if (!up.dead) up.stream.resume();
+    this.pausedUps.clear();
+  };
+
+  /** Reads the client only when its bytes can go somewhere. */
+  private syncClientFlow(): void {
+    if (this.phase === 'closed' || this.phase === 'raw') return;
+    const reading = !this.upstreamFull && (this.phase === 'head' || this.phase === 'detect' || (this.phase === 'exchange' && !this.reqBody!.done));
+    if (reading) this.client.resume();
+    else this.client.pause();
+  }
+
+  private pump(): void {
+    for (;;) {
+      switch (this.phase) {
+        case 'detect': {
+          if (this.inbuf === null) return;
+          const kind = detectHttp1(this.inbuf);
+          if (kind === 'wait') return;
+          if (kind === 'raw') {
+            this.passThrough();
+            return;
+          }
+          this.phase = 'head';
+            continue;
+        }
+        case 'head':
+          if (!this.readHead()) return;
+          continue;
+        case 'exchange':
+          if (!this.forwardRequestBody()) return;
+          continue;
+        default:
+          return;
+      }
+    }
+  }
+
+  /** Parses the next request head; returns true when an exchange started and the loop goes on. */
+  private readHead(): boolean {
+    let buf = this.inbuf;
+    if (buf === null) return false;
+    // A client may send a stray CRLF after a body; RFC 9112 lets servers skip it.
+    let start = 0;
+    while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+    if (start > 0) {
+      buf = start === buf.length ? null : buf.subarray(start);
+      this.inbuf = buf;
+      if (buf === null) return false;
+    }
+    const end = findHeadEnd(buf, 0);
+    if (end < 0) {
+      if (buf.length > this.ctx.maxHeaderBytes) this.fail(431, 'Intercept: the request head is larger than this service accepts.');
+      return false;
+    }
+    if (end > this.ctx.maxHeaderBytes) {
+      this.fail(431, 'Intercept: the request head is larger than this service accepts.');
+      return false;
+    }
+    let req: RequestHead;
+    try {
+      req = parseRequestHead(buf, 0, end);
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err;
+      this.fail(err.status, `Intercept: ${err.message}.`);
+      return false;
+    }
+    this.ctx.sweeper.unwatch(this);
+    const head = buf.subarray(0, end);
+    this.inbuf = end === buf.length ? null : buf.subarray(end);
+    this.req = req;
+    this.reqBody = new BodyReader(req.framing, 400);
+    this.resp = null;
+    this.respBody = null;
+    this.respHeadBuf = null;
+    this.responseStarted = false;
+    this.responseDone = false;
+    this.started = Date.now();
+    this.record = null;
+
+    const table = this.ctx.registry.table(this.ctx.listenPort);
+    const record = table === undefined ? undefined : matchClaim(table, req.headers);
+    if (record === undefined) {
+      this.begin(this.appUpstream(), head);
+      return true;
+    }
+    this.record = record;
+    this.phase = 'route';
+    this.syncClientFlow();
+    const route = this.ctx.registry.route(record);
+    if (route instanceof Promise) {
+      route.then(
+        (r) => {
+          this.routeTo(r, head);
+          if (this.phase === 'exchange') this.pump();
+        },
+        (err: Error) => this.internalError(err),
+      );
+      return false;
+    }
+    this.routeTo(route, head);
+    return (this.phase as Phase) === 'exchange';
+  }
+
+  private routeTo(route: Route<TunnelSession>, head: Buffer): void {
+    if (this.phase !== 'route') return; // the client went away while the request waited
+    const record = this.record!;
+    if (route.kind === 'expired') {
+      this.fail(
+        503,
+        `Intercept: the tunnel of developer "${record.developer}" for "${record.header}: ${record.value}" is gone and did not ` +
+          `come back within ${Math.round(this.ctx.graceMs / 1000)} s; the claim was released. Requests without this header still reach the service.`,
+      );
+      return;
+    }
+    const session = route.link;
+    const cached = this.tunnels.get(session);
+    if (cached !== undefined && !cached.dead) {
+      this.begin(cached, head);
+      return;
+    }
+    session.openStream(this.ctx.listenPort).then(
+      (stream) => {
+        const up = this.adopt(stream, session);
+        if (this.phase !== 'route') {
+          this.retire(up);
+          return;
+        }
+        this.tunnels.set(session, up);
+        this.begin(up, head);
+        this.pump();
+      },
+      (err: unknown) => {
+        if (!(err instanceof StreamOpenError)) {
+          this.internalError(err as Error);
+          return;
+        }
+        if (err.kind === 'local-refused') {
+          this.fail(
+            502,
+            `Intercept: nothing listens on ${err.localAddress ?? 'the local port'} on the machine of developer "${record.developer}", ` +
+              `who intercepts "${record.header}: ${record.value}". Start the program being debugged there, or stop the intercept.`,
+          );
+        } else {
+          this.fail(502, `Intercept: the tunnel of developer "${record.developer}" for "${record.header}: ${record.value}" failed (${err.message}).`);
+        }
+      },
+    );
+  }
+
+  private begin(up: Upstream, head: Buffer): void {
+    this.up = up;
+    this.phase = 'exchange';
+    this.writeUpstream(head);
+    this.syncClientFlow();
+  }
+
+  /** Moves request body bytes to the upstream; returns true when the exchange finished and the loop goes on. */
+  private forwardRequestBody(): boolean {
+    const body = this.reqBody!;
+    if (!body.done && this.inbuf !== null) {
+      const buf = this.inbuf;
+      let n: number;
+      try {
+        n = body.consume(buf, 0, buf.length);
+      } catch (err) {
+        if (!(err instanceof HttpParseError)) throw err;
+        this.fail(400, `Intercept: ${err.message}.`);
+        return false;
+      }
+      this.inbuf = n === buf.length ? null : buf.subarray(n);
+      if (n > 0) this.writeUpstream(n === buf.length ? buf : buf.subarray(0, n));
+      if (body.done) this.syncClientFlow();
+    }
+    if (body.done && this.responseDone) return this.finishExchange();
+    return false;
+  }
+
+  private writeUpstream(data: Buffer): void {
+    if (!this.up!.stream.write(data) && !this.upstreamFull) {
+      this.upstreamFull = true;
+      const up = this.up!;
+      up.stream.once('drain', () => {
+        this.upstreamFull = false;
+        this.syncClientFlow();
+      });
+      this.syncClientFlow();
+    }
+  }
+
+  private writeClient(data: Buffer): void {
+    if (!this.client.write(data)) {
+      const up = this.up!;
+      up.stream.pause();
+      this.pausedUps.add(up);
+    }
+  }
+
+  /** Both directions of the exchange are complete. Returns true when the connection goes on. */
+  private finishExchange(): boolean {
+    const req = this.req!;
+    const resp = this.resp!;
+    if (this.ctx.log.debugEnabled) {
+      this.ctx.log.debug('request', {
+        method: req.method,
+        path: req.target.split('?')[0],
+        route: this.record === null ? 'app' : 'tunnel',
+        developer: this.record?.developer,
+        status: resp.status,
+        ms: Date.now() - this.started,
+      });
+    }
+    this.up = null;
+    if (!req.keepAlive || !resp.keepAlive || this.clientEnded) {
+      this.phase = 'closed';
+      this.releaseUpstreams();
+      this.endClient();
+      return false;
+    }
+    this.phase = 'head';
+    this.ctx.sweeper.watch(this);
+    this.syncClientFlow();
+    return true;
+  }
+
+  // ---- upstream side ----------------------------------------------------------------------------
+
+  private appUpstream(): Upstream {
+    if (this.app !== null && !this.app.dead) return this.app;
+    const socket = net.connect({ host: this.ctx.appHost, port: this.ctx.appPort, noDelay: true });
+    this.app = this.adopt(socket, null);
+    return this.app;
+  }
+
+  private adopt(stream: Duplex, session: TunnelSession | null): Upstream {
+    const up = new Upstream(stream, session);
+    stream.on('data', (chunk: Buffer) => this.onUpstreamData(up, chunk));
+    stream.on('end', () => this.onUpstreamGone(up, null));
+    stream.on('error', (err: Error) => this.onUpstreamGone(up, err));
+    stream.on('close', () => this.onUpstreamGone(up, null));
+    return up;
+  }
+
+  private onUpstreamData(up: Upstream, chunk: Buffer): void {
+    if (this.up !== up || this.phase !== 'exchange' || this.responseDone) {
+      this.retire(up); // bytes nobody asked for: this connection can no longer be trusted
+      return;
+    }
+    let buf = chunk;
+    let start = 0;
+    if (this.resp === null) {
+      if (this.respHeadBuf !== null) {
+        buf = Buffer.concat([this.respHeadBuf, chunk]);
+        this.respHeadBuf = null;
+      }
+      for (;;) {
+        const end = findHeadEnd(buf, start);
+        if (end < 0) {
+          if (buf.length - start > MAX_RESPONSE_HEAD) {
+            this.upstreamFailed('the response head is too large');
+            return;
+          }
+          if (start < buf.length) this.respHeadBuf = buf.subarray(start);
+          if (start > 0) this.writeClient(buf.subarray(0, start));
+          return;
+        }
+        let resp: ResponseHead;
+        try {
+          resp = parseResponseHead(buf, start, end, this.req!.method);
+        } catch (err) {
+          if (!(err instanceof HttpParseError)) throw err;
+          this.upstreamFailed(`invalid response: ${err.message}`);
+          return;
+        }
+        if ((resp.status === 101 && this.req!.wantsTunnel) || (this.req!.method === 'CONNECT' && resp.status >= 200 && resp.status < 300)) {
+          this.resp = resp;
+          this.responseStarted = true;
+          this.switchToRaw(up, buf);
+          return;
+        }
+        if (resp.status < 200) {
+          start = end; // informational: forwarded, then the final response follows
+          this.responseStarted = true;
+          continue;
+        }
+        this.resp = resp;
+        this.respBody = new BodyReader(resp.framing, 502);
+        start = end;
+        break;
+      }
+    }
+    let n: number;
+    try {
+      n = this.respBody!.consume(buf, start, buf.length);
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err;
+      if (this.responseStarted) this.destroy();
+      else this.upstreamFailed(`invalid response body: ${err.message}`);
+      return;
+    }
+    // Heads (informational and final) and body go out in one write: nothing before `to` was written yet.
+    const to = start + n;
+    this.responseStarted = true;
+    if (to > 0) this.writeClient(to === buf.length ? buf : buf.subarray(0, to));
+    if (to < buf.length) this.retire(up); // bytes after the response: not a server to keep using
+    if (this.respBody!.done) this.onResponseDone(up);
+  }
+
+  private onResponseDone(up: Upstream): void {
+    this.responseDone = true;
+    if (!this.resp!.keepAlive) this.retire(up);
+    if (this.reqBody!.done) {
+      if (this.finishExchange()) this.pump();
+    }
+  }
+
+  private onUpstreamGone(up: Upstream, err: Error | null): void {
+    if (up.dead && this.up !== up) return;
+    const wasDead = up.dead;
+    up.dead = true;
+    if (this.app === up) this.app = null;
+    if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
+    if (this.up !== up || this.phase !== 'exchange' || this.responseDone) return;
+    if (this.resp !== null && this.respBody!.framing.kind === 'close' && err === null) {
+      if (wasDead) return;
+      this.clientEnded = true; // a close-delimited body ends the connection as well
+      this.responseDone = true;
+      if (this.reqBody!.done) this.finishExchange();
+      else this.close();
+      return;
+    }
+    if (this.responseStarted) {
+      this.destroy(); // a cut response must reach the client as a cut connection
+      return;
+    }
+    if (up.session === null) {
+      const code = err === null ? undefined : (err as NodeJS.ErrnoException).code;
+      this.fail(
+        502,
+        code === 'ECONNREFUSED'
+          ? `Intercept: nothing listens on the app's port ${this.ctx.appHost}:${this.ctx.appPort} in this pod.`
+          : `Intercept: the app at ${this.ctx.appHost}:${this.ctx.appPort} closed the connection without answering${code ? ` (${code})` : ''}.`,
+      );
+    } else {
+      const r = this.record;
+      this.fail(502, `Intercept: the tunnel of developer "${r?.developer ?? '?'}" closed before the request was answered.`);
+    }
+  }
+
+  private upstreamFailed(reason: string): void {
+    const who = this.up?.session === null ? `the app at ${this.ctx.appHost}:${this.ctx.appPort}` : `the program of developer "${this.record?.developer ?? '?'}"`;
+    if (this.up !== null) this.retire(this.up);
+    if (this.responseStarted) this.destroy();
+    else this.fail(502, `Intercept: ${who} sent ${reason}.`);
+  }
+
+  /** After a 101 or a CONNECT 2xx, and for connections that are not HTTP/1.x: bytes both ways. */
+  private switchToRaw(up: Upstream, firstBytes: Buffer | null): void {
+    this.phase = 'raw';
+    this.ctx.sweeper.unwatch(this);
+    if (this.app === up) this.app = null;
+    if (up.session !== null) this.tunnels.delete(up.session);
+    this.releaseUpstreams();
+    up.stream.removeAllListeners('data');
+    up.stream.removeAllListeners('end');
+    this.client.off('data', this.onClientData);
+    this.client.off('drain', this.onClientDrain);
+    if (firstBytes !== null) this.client.write(firstBytes);
+    if (this.inbuf !== null) up.stream.write(this.inbuf);
+    this.inbuf = null;
+    this.client.pipe(up.stream);
+    up.stream.pipe(this.client);
+    this.client.resume();
+    up.stream.resume();
+    // The upstream is gone: let what it sent last reach the client, then end.
+    up.stream.on('close', () => {
+      if (this.client.writableEnded) setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref();
+      else this.destroy();
+    });
+    this.up = up;
+  }
+
+  private passThrough(): void {
+    this.up = this.appUpstream();
+    this.switchToRaw(this.up, null);
+  }
+
+  // ---- endings ----------------------------------------------------------------------------------
+
+  /** Answers with a generated error and closes; the client may still be sending, so linger briefly. */
+  private fail(status: number, body: string): void {
+    if (this.phase === 'closed') return;
+    if (this.responseStarted) {
+      this.destroy();
+      return;
+    }
+    this.phase = 'closed';
+    this.ctx.sweeper.unwatch(this);
+    this.releaseUpstreams();
+    if (this.up !== null) this.retire(this.up);
+    this.inbuf = null;
+    this.endClient(errorResponse(status, body));
+    if (this.ctx.log.debugEnabled) this.ctx.log.debug('request refused', { status, reason: body });
+  }
+
+  /** Sends the last bytes and a FIN; discards what the client still sends, and lets go after a while. */
+  private endClient(last?: Buffer): void {
+    this.client.off('data', this.onClientData);
+    this.client.on('data', () => undefined);
+    this.client.resume();
+    const linger = (): void => void setTimeout(() => this.client.destroy(), CLOSE_LINGER_MS).unref();
+    if (last === undefined) this.client.end(linger);
+    else this.client.end(last, linger);
+  }
+
+  private internalError(err: Error): void {
+    this.ctx.log.error('internal error', { error: err.message });
+    this.fail(502, 'Intercept: internal error in the sidecar.');
+  }
+
+  private retire(up: Upstream): void {
+    up.dead = true;
+    if (this.app === up) this.app = null;
+    if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
+    up.stream.destroy();
+  }
+
+  private releaseUpstreams(): void {
+    if (this.app !== null && this.app !== this.up) this.retire(this.app);
+    for (const up of [...this.tunnels.values()]) if (up !== this.up) this.retire(up);
+  }
+
+  /** Graceful end: nothing in flight is worth keeping. */
+  private close(): void {
+    if (this.phase === 'closed' && this.client.destroyed) return;
+    this.destroy();
+  }
+
+  private destroy(): void {
+    this.phase = 'closed';
+    this.ctx.sweeper.unwatch(this);
+    this.inbuf = null;
+    if (this.up !== null) this.retire(this.up);
+    this.releaseUpstreams();
+    this.client.destroy();
+  }
+}

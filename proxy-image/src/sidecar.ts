@@ -1,0 +1,80 @@
+// Composes the sidecar: one listen server per port mapping, the control server on loopback, the
+// health server, and the claim registry they share.
+import * as net from 'node:net';
+import type * as http from 'node:http';
+import { ClaimRegistry } from './claims';
+import { ClientConnection } from './client-connection';
+import type { ProxyConfig } from './config';
+import { ControlServer } from './control-server';
+import { createHealthServer } from './health-server';
+import type { Logger } from './log';
+import { Sweeper } from './sweeper';
+import type { TunnelSession } from './tunnel-session';
+
+export class Sidecar {
+  private readonly registry: ClaimRegistry<TunnelSession>;
+  private readonly sweeper: Sweeper;
+  private readonly listeners: net.Server[] = [];
+  private readonly control: ControlServer;
+  private readonly health: http.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(
+    private readonly config: ProxyConfig,
+    private readonly log: Logger,
+  ) {
+    this.registry = new ClaimRegistry(config.graceMs, log);
+    this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs);
+    this.control = new ControlServer({ port: config.controlPort, mappings: config.mappings, registry: this.registry, log });
+    this.health = createHealthServer();
+    for (const m of config.mappings) {
+      const ctx = {
+        listenPort: m.listenPort,
+        appPort: m.appPort,
+        appHost: config.appHost,
+        registry: this.registry,
+        log,
+        maxHeaderBytes: config.maxHeaderBytes,
+        sweeper: this.sweeper,
+        graceMs: config.graceMs,
+      };
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+        new ClientConnection(socket, ctx);
+      });
+      server.on('error', (err) => log.error('listen server error', { port: m.listenPort, error: err.message }));
+      this.listeners.push(server);
+    }
+  }
+
+  async start(): Promise<void> {
+    const listen = (server: net.Server, port: number, host: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    await this.control.listen();
+    await Promise.all(this.config.mappings.map((m, i) => listen(this.listeners[i]!, m.listenPort, this.config.bindAddress)));
+    await listen(this.health, this.config.healthPort, this.config.bindAddress);
+    this.log.info('intercept-proxy started', {
+      listen: this.config.mappings.map((m) => `${m.listenPort}->${this.config.appHost}:${m.appPort}`).join(','),
+      controlPort: this.config.controlPort,
+      healthPort: this.config.healthPort,
+      graceMs: this.config.graceMs,
+    });
+  }
+
+  /** Stops accepting, ends tunnels (their claims end with the pod) and closes connections. */
+  stop(): void {
+    for (const s of this.listeners) s.close();
+    this.health.close();
+    this.control.close();
+    this.registry.close();
+    this.sweeper.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}
