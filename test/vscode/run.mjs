@@ -4,9 +4,10 @@
 //   3. runs test/vscode/*.test.ts with node's test runner (spec reporter on stdout), one file at a
 //      time: each test starts and stops its own code-server and browser;
 //   4. checks that no process of any run is left, and exits non-zero on any failure.
+// A failing UI test leaves a screenshot and the server's log in .test-artifacts/vscode/.
 // Progress and timings go to stderr; stdout carries only the test reporter's output.
 import { spawn, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureEditor } from '../../scripts/vscode/install.mjs';
@@ -17,6 +18,9 @@ const RUN_MARKER_VAR = 'INTERCEPT_VSCODE_RUN'; // set by test/harness/vscode/cod
 const SUITE_BOUND_MS = 30 * 60_000;
 const say = (msg) => console.error(`[vscode] ${msg}`);
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+// Screenshots and logs of an earlier run would only mislead.
+rmSync(path.join(root, '.test-artifacts', 'vscode'), { recursive: true, force: true });
 
 let t = Date.now();
 ensureEditor();

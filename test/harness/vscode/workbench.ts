@@ -317,7 +317,7 @@ export class Workbench {
   }
 }
 
-const safeName = (name: string) => name.replace(/[^a-zA-Z0-9._-]+/g, '-').slice(0, 120);
+const safeName = (name: string) => name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120);
 
 interface TestContextLike {
   name: string;
