@@ -1,0 +1,150 @@
+// Issue tests 2, 3 and 4: requests with a claimed header (or baggage member) reach the developer's
+// local server and nothing else does; two developers at once never see each other's requests;
+// claims are exclusive.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import WebSocket from 'ws';
+import { once } from 'node:events';
+import { SidecarProcess } from '../support/sidecar-process';
+import { get, startNamedServer, type NamedServer } from '../support/servers';
+import { openTunnel } from '../support/tunnels';
+import { TunnelError } from '../../src/core/tunnel/errors';
+import type { TunnelClient } from '../../src/core/tunnel/tunnel-client';
+import type { InterceptedRequest } from '../../src/core/tunnel/exchange-observer';
+
+describe('routing by claim', () => {
+  let app: NamedServer;
+  let ana: NamedServer;
+  let bo: NamedServer;
+  let sidecar: SidecarProcess;
+  let anaTunnel: TunnelClient;
+  let boTunnel: TunnelClient;
+  const anaRequests: InterceptedRequest[] = [];
+
+  before(async () => {
+    app = await startNamedServer('app');
+    ana = await startNamedServer('ana-laptop');
+    bo = await startNamedServer('bo-laptop');
+    sidecar = await SidecarProcess.start({ appPorts: [app.port] });
+    anaTunnel = await openTunnel(sidecar, 'ana-4f2c', ana.port);
+    anaTunnel.on('request', (r) => anaRequests.push(r));
+    boTunnel = await openTunnel(sidecar, 'bo-91aa', bo.port);
+  });
+
+  after(async () => {
+    await anaTunnel.close();
+    await boTunnel.close();
+    await sidecar.stop();
+    await Promise.all([app.close(), ana.close(), bo.close()]);
+  });
+
+  it('sends a request with the claimed header to the local server and not to the app', async () => {
+    const appSeen = app.seen.length;
+    const r = await get(sidecar.port, '/orders?id=7', { 'x-intercept-id': 'ana-4f2c' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ana-laptop GET /orders?id=7');
+    assert.equal(app.seen.length, appSeen, 'the app must not see the intercepted request');
+  });
+
+  it('matches the header name in any case but the value exactly', async () => {
+    assert.equal((await get(sidecar.port, '/', { 'X-Intercept-ID': 'ana-4f2c' })).body, 'ana-laptop GET /');
+    assert.equal((await get(sidecar.port, '/', { 'x-intercept-id': 'ANA-4F2C' })).body, 'app GET /');
+    assert.equal((await get(sidecar.port, '/', { 'x-intercept-id': 'ana-4f2c2' })).body, 'app GET /');
+  });
+
+  it('routes a W3C baggage member with the same key and value', async () => {
+    const r = await get(sidecar.port, '/b', { baggage: 'userId=alice, x-intercept-id=ana-4f2c;ttl=1, other=x' });
+    assert.equal(r.body, 'ana-laptop GET /b');
+    const other = await get(sidecar.port, '/b', { baggage: 'x-intercept-id=nobody' });
+    assert.equal(other.body, 'app GET /b');
+  });
+
+  it('reports each intercepted request to the extension without the query string', async () => {
+    const before = anaRequests.length;
+    await get(sidecar.port, '/report?token=secret', { 'x-intercept-id': 'ana-4f2c' });
+    await waitFor(() => anaRequests.length > before, 'request event');
+    const last = anaRequests.at(-1)!;
+    assert.equal(last.method, 'GET');
+    assert.equal(last.path, '/report');
+    assert.equal(last.status, 200);
+    assert.ok(last.bytesIn > 0 && last.bytesOut > 0);
+  });
+
+  it('routes a WebSocket upgrade by the header, and the socket stays with the local server', async () => {
+    const viaTunnel = new WebSocket(`ws://127.0.0.1:${sidecar.port}/ws`, { headers: { 'x-intercept-id': 'ana-4f2c' } });
+    const viaApp = new WebSocket(`ws://127.0.0.1:${sidecar.port}/ws`);
+    await Promise.all([once(viaTunnel, 'open'), once(viaApp, 'open')]);
+    viaTunnel.send('hello');
+    viaApp.send('hello');
+    const [[a], [b]] = await Promise.all([once(viaTunnel, 'message'), once(viaApp, 'message')]);
+    assert.equal(String(a), 'ana-laptop: hello');
+    assert.equal(String(b), 'app: hello');
+    viaTunnel.close();
+    viaApp.close();
+    await Promise.all([once(viaTunnel, 'close'), once(viaApp, 'close')]);
+  });
+
+  it('keeps 2,000 interleaved requests of two developers and of nobody on their own routes', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const kinds = ['ana-4f2c', 'bo-91aa', null] as const;
+    const expected = { 'ana-4f2c': 'ana-laptop', 'bo-91aa': 'bo-laptop', none: 'app' };
+    let misroutes = 0;
+    let done = 0;
+    const total = 2000;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < total) {
+        const i = next++;
+        const kind = kinds[(i * 7 + (i >> 3)) % 3]!;
+        const r = await get(sidecar.port, `/r/${i}`, kind ? { 'x-intercept-id': kind } : {}, agent);
+        const want = expected[kind ?? 'none'];
+        if (r.status !== 200 || r.body !== `${want} GET /r/${i}` || r.headers['x-served-by'] !== want) misroutes++;
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    agent.destroy();
+    assert.equal(done, total);
+    assert.equal(misroutes, 0);
+  });
+
+  it('refuses a held claim with 409 naming the holder, and grants it after release', async () => {
+    const carl = await startNamedServer('carl-laptop');
+    try {
+      await assert.rejects(openTunnel(sidecar, 'ana-4f2c', carl.port, { developer: 'carl' }), (err: unknown) => {
+        assert.ok(err instanceof TunnelError);
+        assert.equal(err.failure.kind, 'claim-held');
+        assert.ok(err.failure.kind === 'claim-held' && err.failure.holder.developer === 'ana');
+        assert.match(err.message, /already intercepted by ana/);
+        return true;
+      });
+      const held = await openTunnel(sidecar, 'carl-1', carl.port, { developer: 'carl' });
+      await held.close();
+      await waitForStatus(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'carl-1'));
+      const again = await openTunnel(sidecar, 'carl-1', carl.port, { developer: 'dana' });
+      assert.equal((await get(sidecar.port, '/', { 'x-intercept-id': 'carl-1' })).body, 'carl-laptop GET /');
+      await again.close();
+    } finally {
+      await carl.close();
+    }
+  });
+});
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function waitForStatus(controlPort: number, cond: (claims: Array<{ value: string }>) => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const r = await get(controlPort, '/v1/status');
+    if (cond((JSON.parse(r.body) as { claims: Array<{ value: string }> }).claims)) return;
+    if (Date.now() > deadline) throw new Error(`status never matched: ${r.body}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}

@@ -1,0 +1,142 @@
+// Starts the built sidecar (proxy-image/dist/intercept-proxy.js) as a real process on loopback, as a
+// pod would run it, and ends it. Tests read its JSON log lines and its memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+
+export const SIDECAR_BUNDLE = path.resolve(__dirname, '../../proxy-image/dist/intercept-proxy.js');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface SidecarOptions {
+  /** App ports to serve; one listen port is allocated for each. */
+  readonly appPorts: readonly number[];
+  readonly graceSeconds?: number;
+  readonly logLevel?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+export class SidecarProcess {
+  readonly logs: LogLine[] = [];
+  rawOutput = '';
+  private exited = false;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly listenPorts: readonly number[],
+    readonly controlPort: number,
+    readonly healthPort: number,
+  ) {
+    child.once('exit', () => (this.exited = true));
+  }
+
+  static async start(opts: SidecarOptions): Promise<SidecarProcess> {
+    const listenPorts: number[] = [];
+    for (const _ of opts.appPorts) listenPorts.push(await freePort());
+    const controlPort = await freePort();
+    const healthPort = await freePort();
+    const args = [
+      SIDECAR_BUNDLE,
+      ...opts.appPorts.flatMap((app, i) => ['--listen', `${listenPorts[i]}:${app}`]),
+      '--control-port', String(controlPort),
+      '--health-port', String(healthPort),
+      '--bind-address', '127.0.0.1',
+      '--grace', String(opts.graceSeconds ?? 10),
+      '--log-level', opts.logLevel ?? 'info',
+      ...(opts.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sidecar = new SidecarProcess(child, listenPorts, controlPort, healthPort);
+    let buffered = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      sidecar.rawOutput += chunk;
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          sidecar.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          sidecar.logs.push({ level: 'raw', msg: line });
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => (sidecar.rawOutput += chunk));
+    await sidecar.waitForLog((l) => l.msg === 'intercept-proxy started', 10_000);
+    return sidecar;
+  }
+
+  get port(): number {
+    return this.listenPorts[0]!;
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.child.exitCode === null;
+  }
+
+  /** Resident memory of the sidecar process, in bytes (from /proc). */
+  rss(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    if (!kb) throw new Error('no VmRSS in /proc status');
+    return Number(kb[1]) * 1024;
+  }
+
+  /** Resolves with the first log line (already logged or coming) that matches. */
+  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> {
+    const found = this.logs.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const onData = (): void => {
+        const hit = this.logs.find(match);
+        if (hit) {
+          cleanup();
+          resolve(hit);
+        }
+      };
+      const onExit = (): void => {
+        cleanup();
+        reject(new Error(`sidecar exited before the expected log line; output:\n${this.rawOutput}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`expected sidecar log line did not come within ${timeoutMs} ms; output:\n${this.rawOutput}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.child.stdout!.off('data', onData);
+        this.child.off('exit', onExit);
+      };
+      this.child.stdout!.on('data', onData);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
