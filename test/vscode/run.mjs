@@ -14,7 +14,7 @@ import { ensureEditor } from '../../scripts/vscode/install.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = path.join(root, 'test', 'vscode');
-const RUN_MARKER_VAR = 'INTERCEPT_VSCODE_RUN'; // set by test/harness/vscode/codeServer.ts
+const RUN_MARKER_VAR = 'INTERCEPT_VSCODE_RUN'; // set by test/harness/vscode/ for servers and browsers
 const SUITE_BOUND_MS = 30 * 60_000;
 const say = (msg) => console.error(`[vscode] ${msg}`);
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -41,6 +41,8 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
+// On Ctrl-C or a stop from outside, let the tests end first, then sweep for what they left.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 const watchdog = setTimeout(() => {
   say(`suite exceeded ${SUITE_BOUND_MS / 60_000} min; stopping it`);
   child.kill('SIGTERM');

@@ -74,8 +74,14 @@ export interface CodeServer {
 }
 
 const execFileP = promisify(execFile);
-/** Set in the environment of every process of a run, so stragglers can be found by it. */
-const RUN_MARKER_VAR = 'INTERCEPT_VSCODE_RUN';
+/** Set in the environment of every process of a run (servers and browsers), so stragglers can be found. */
+export const RUN_MARKER_VAR = 'INTERCEPT_VSCODE_RUN';
+
+// Process groups of servers not stopped yet: ended when this process exits, whatever the reason.
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+});
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -242,6 +248,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error('code-server did not start');
+  liveGroups.add(pid);
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', () => (exited = true));
@@ -263,6 +270,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     while (groupAlive(pid) && Date.now() < deadline) await delay(100);
     signalGroup(pid, 'SIGKILL');
     if (!exited) await Promise.race([exitedPromise, delay(5_000)]);
+    liveGroups.delete(pid);
     // Anything that started its own session (a terminal's shell, say) is found by the marker.
     for (let round = 0; round < 50; round++) {
       const stragglers = processesWithMarker(marker);

@@ -8,11 +8,12 @@
 //   });
 //
 // On failure withWorkbench saves a screenshot and the server's log under .test-artifacts/vscode/.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { REPO_ROOT, startCodeServer, waitUntil, type CodeServer, type CodeServerOptions } from './codeServer.js';
+import { REPO_ROOT, RUN_MARKER_VAR, startCodeServer, waitUntil, type CodeServer, type CodeServerOptions } from './codeServer.js';
 
 export const CHROMIUM = process.env.INTERCEPT_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, '.test-artifacts', 'vscode');
@@ -54,6 +55,8 @@ export async function launchBrowser(): Promise<BrowserSession> {
     args: CHROMIUM_ARGS,
     viewport: { width: 1600, height: 1000 },
     timeout: 60_000,
+    // Marked like the servers, so a browser that outlives its test is found and ended.
+    env: { ...process.env, [RUN_MARKER_VAR]: `browser-${randomUUID()}` },
   });
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   const page = context.pages()[0] ?? (await context.newPage());
