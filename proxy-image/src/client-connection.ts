@@ -132,9 +132,10 @@ export class ClientConnection implements Sweepable {
 
   private readonly onClientEnd = (): void => {
     this.clientEnded = true;
-    if (this.phase === 'raw' || this.phase === 'closed') return;
-    const requestComplete = this.phase === 'exchange' && this.reqBody!.done;
-    if (!requestComplete) this.close(); // a half-sent request cannot be completed
+    // A request still waiting for its route, or whose body is complete, is answered; a half-sent
+    // request or head cannot be completed.
+    if (this.phase === 'head' || this.phase === 'detect') this.close();
+    else if (this.phase === 'exchange' && !this.reqBody!.done && this.inbuf === null) this.close();
   };
 
   private readonly onClientError = (): void => this.close();
@@ -314,6 +315,10 @@ export class ClientConnection implements Sweepable {
       this.inbuf = n === buf.length ? null : buf.subarray(n);
       if (n > 0) this.writeUpstream(n === buf.length ? buf : buf.subarray(0, n));
       if (body.done) this.syncClientFlow();
+      else if (this.clientEnded && this.inbuf === null) {
+        this.close();
+        return false;
+      }
     }
     if (body.done && this.responseDone) return this.finishExchange();
     return false;
@@ -361,6 +366,7 @@ export class ClientConnection implements Sweepable {
       return false;
     }
     this.phase = 'head';
+    this.responseStarted = false;
     this.ctx.sweeper.watch(this);
     this.syncClientFlow();
     return true;

@@ -77,7 +77,7 @@ describe('routing by claim', () => {
     await Promise.all([once(viaTunnel, 'open'), once(viaApp, 'open')]);
     viaTunnel.send('hello');
     viaApp.send('hello');
-    const [[a], [b]] = await Promise.all([once(viaTunnel, 'message'), once(viaApp, 'message')]);
+    const [[a], [b]] = (await Promise.all([once(viaTunnel, 'message'), once(viaApp, 'message')])) as [[Buffer], [Buffer]];
     assert.equal(String(a), 'ana-laptop: hello');
     assert.equal(String(b), 'app: hello');
     viaTunnel.close();

@@ -57,7 +57,7 @@ export async function startNamedServer(
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${name}: ${String(data)}`, { binary: isBinary }));
+      ws.on('message', (data: Buffer, isBinary) => ws.send(isBinary ? data : `${name}: ${data.toString()}`, { binary: isBinary }));
     });
   });
   server.listen(0, '127.0.0.1');

@@ -1,6 +1,7 @@
 // Starts the built sidecar (proxy-image/dist/intercept-proxy.js) as a real process on loopback, as a
 // pod would run it, and ends it. Tests read its JSON log lines and its memory.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
@@ -38,7 +39,7 @@ export class SidecarProcess {
   private exited = false;
 
   private constructor(
-    readonly child: ChildProcess,
+    readonly child: ChildProcessByStdio<null, Readable, Readable>,
     readonly listenPorts: readonly number[],
     readonly controlPort: number,
     readonly healthPort: number,
@@ -48,7 +49,7 @@ export class SidecarProcess {
 
   static async start(opts: SidecarOptions): Promise<SidecarProcess> {
     const listenPorts: number[] = [];
-    for (const _ of opts.appPorts) listenPorts.push(await freePort());
+    while (listenPorts.length < opts.appPorts.length) listenPorts.push(await freePort());
     const controlPort = await freePort();
     const healthPort = await freePort();
     const args = [
@@ -64,8 +65,8 @@ export class SidecarProcess {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const sidecar = new SidecarProcess(child, listenPorts, controlPort, healthPort);
     let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       sidecar.rawOutput += chunk;
       buffered += chunk;
       let nl: number;
@@ -79,8 +80,8 @@ export class SidecarProcess {
         }
       }
     });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (sidecar.rawOutput += chunk));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (sidecar.rawOutput += chunk));
     await sidecar.waitForLog((l) => l.msg === 'intercept-proxy started', 10_000);
     return sidecar;
   }
@@ -123,10 +124,10 @@ export class SidecarProcess {
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
-        this.child.stdout!.off('data', onData);
+        this.child.stdout.off('data', onData);
         this.child.off('exit', onExit);
       };
-      this.child.stdout!.on('data', onData);
+      this.child.stdout.on('data', onData);
       this.child.once('exit', onExit);
     });
   }

@@ -10,7 +10,7 @@ import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocket } from 'ws';
-import type { Claim } from '../../protocol/claim';
+import { checkClaim, checkDeveloper, type Claim } from '../../protocol/claim';
 import { CLOSE_RELEASE, Defaults, HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../protocol/constants';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { failureFromRefusal, TunnelError } from './errors';
@@ -72,6 +72,11 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   /** Connects and claims; rejects with a TunnelError saying why when the first attempt fails. */
   async start(): Promise<void> {
     if (this.stateValue !== 'idle') throw new Error('a TunnelClient starts once');
+    const problem = checkClaim(this.opts.claim.header, this.opts.claim.value) ?? checkDeveloper(this.opts.developer);
+    if (problem !== undefined) {
+      this.setState('closed');
+      throw new TunnelError({ kind: 'bad-claim', message: `The claim's ${problem.field} ${problem.reason}.`, field: problem.field });
+    }
     this.setState('connecting');
     try {
       this.attach(await this.connectOnce());
