@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../proxy-image/src/config';
+
+describe('sidecar command line', () => {
+  it('reads repeatable --listen and defaults', () => {
+    const r = parseConfig(['--listen', '8080:80', '--listen=8443:443'], {});
+    assert.equal(r.ok, true);
+    if (r.ok !== true) return;
+    assert.deepEqual(r.config.mappings, [{ listenPort: 8080, appPort: 80 }, { listenPort: 8443, appPort: 443 }]);
+    assert.equal(r.config.controlPort, 15000);
+    assert.equal(r.config.graceMs, 10_000);
+    assert.equal(r.config.appHost, '127.0.0.1');
+  });
+
+  it('takes the same settings from the environment, flags winning', () => {
+    const r = parseConfig(['--grace', '3'], { INTERCEPT_LISTEN: '9000:90, 9001:91', INTERCEPT_GRACE: '7', INTERCEPT_APP_HOST: '10.1.2.3', INTERCEPT_CONTROL_PORT: '16000' });
+    assert.equal(r.ok, true);
+    if (r.ok !== true) return;
+    assert.equal(r.config.mappings.length, 2);
+    assert.equal(r.config.graceMs, 3000);
+    assert.equal(r.config.appHost, '10.1.2.3');
+    assert.equal(r.config.controlPort, 16000);
+  });
+
+  it('explains what is wrong', () => {
+    const error = (argv: string[]): string => {
+      const r = parseConfig(argv, {});
+      assert.equal(r.ok, false);
+      return r.ok === false ? r.error : '';
+    };
+    assert.match(error([]), /at least one --listen/);
+    assert.match(error(['--listen', '80']), /<listenPort>:<appPort>/);
+    assert.match(error(['--listen', '70000:80']), /1-65535/);
+    assert.match(error(['--listen', '8080:80', '--control-port', '8080']), /used twice/);
+    assert.match(error(['--listen', '8080:80', '--grace', '-1']), /positive/);
+    assert.match(error(['--listen', '8080:80', '--log-level', 'loud']), /one of error, warn, info, debug/);
+    assert.match(error(['--listen', '8080:80', '--bogus']), /unknown argument/);
+    assert.match(error(['--listen']), /needs a value/);
+    assert.equal(parseConfig(['--help'], {}).ok, 'help');
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead } from '../../src/protocol/http1/head';
+
+const req = (text: string) => {
+  const buf = Buffer.from(text, 'latin1');
+  return parseRequestHead(buf, 0, findHeadEnd(buf, 0));
+};
+const res = (text: string, method = 'GET') => {
+  const buf = Buffer.from(text, 'latin1');
+  return parseResponseHead(buf, 0, findHeadEnd(buf, 0), method);
+};
+const status = (fn: () => unknown): number => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof HttpParseError) return err.status;
+    throw err;
+  }
+  return 0;
+};
+
+describe('request heads', () => {
+  it('parses method, target, version and lower-cases header names', () => {
+    const h = req('GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Intercept-ID:  ana-4f2c \r\n\r\n');
+    assert.equal(h.method, 'GET');
+    assert.equal(h.target, '/a?b=1');
+    assert.equal(h.minorVersion, 1);
+    assert.deepEqual(h.headers, [{ name: 'host', value: 'x' }, { name: 'x-intercept-id', value: 'ana-4f2c' }]);
+    assert.deepEqual(h.framing, { kind: 'none' });
+    assert.equal(h.keepAlive, true);
+    assert.equal(h.wantsTunnel, false);
+  });
+
+  it('finds the body framing', () => {
+    assert.deepEqual(req('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n').framing, { kind: 'length', length: 12 });
+    assert.deepEqual(req('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n').framing, { kind: 'length', length: 5 });
+    assert.deepEqual(req('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n').framing, { kind: 'chunked' });
+    assert.deepEqual(req('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n').framing, { kind: 'none' });
+  });
+
+  it('knows keep-alive, upgrades and CONNECT', () => {
+    assert.equal(req('GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Close\r\n\r\n').keepAlive, false);
+    assert.equal(req('GET / HTTP/1.0\r\n\r\n').keepAlive, false);
+    assert.equal(req('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive, true);
+    assert.equal(req('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n').wantsTunnel, true);
+    assert.equal(req('CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n').wantsTunnel, true);
+  });
+
+  it('refuses ambiguous framing and malformed heads with 400', () => {
+    for (const bad of [
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n',
+      'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'GET / HTTP/1.1\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nName : v\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n  folded\r\n\r\n',
+      'GET / HTTP/1.1\nHost: x\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\rY: z\r\n\r\n',
+      'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n',
+      'G@T / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n',
+    ]) {
+      assert.equal(status(() => req(bad)), 400, JSON.stringify(bad));
+    }
+  });
+
+  it('answers other HTTP versions with 505', () => {
+    assert.equal(status(() => req('GET / HTTP/2.0\r\nHost: x\r\n\r\n')), 505);
+    assert.equal(status(() => req('GET / HTTP/1.2\r\nHost: x\r\n\r\n')), 505);
+  });
+});
+
+describe('response heads', () => {
+  it('finds the body framing per RFC 9112', () => {
+    assert.deepEqual(res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n').framing, { kind: 'length', length: 3 });
+    assert.deepEqual(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n').framing, { kind: 'chunked' });
+    assert.deepEqual(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n').framing, { kind: 'close' });
+    assert.deepEqual(res('HTTP/1.1 200 OK\r\n\r\n').framing, { kind: 'close' });
+    assert.deepEqual(res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n', 'HEAD').framing, { kind: 'none' });
+    assert.deepEqual(res('HTTP/1.1 204 No Content\r\n\r\n').framing, { kind: 'none' });
+    assert.deepEqual(res('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n').framing, { kind: 'none' });
+    assert.deepEqual(res('HTTP/1.1 100 Continue\r\n\r\n').framing, { kind: 'none' });
+    assert.equal(res('HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n').status, 200);
+  });
+
+  it('keeps alive only what the server keeps alive', () => {
+    assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').keepAlive, true);
+    assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n').keepAlive, false);
+    assert.equal(res('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+    assert.equal(res('HTTP/1.1 200 OK\r\n\r\n').keepAlive, false, 'a close-delimited body ends the connection');
+  });
+
+  it('refuses a response it could frame two ways with 502', () => {
+    assert.equal(status(() => res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n')), 502);
+    assert.equal(status(() => res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n')), 502);
+    assert.equal(status(() => res('HTTP/1.1 2000 OK\r\n\r\n')), 502);
+    assert.equal(status(() => res('HTTP/1.1 200 OK\r\nX: a\nY: b\r\n\r\n')), 502);
+  });
+});
