@@ -98,6 +98,26 @@ describe('bad input', () => {
     await stillServes();
   });
 
+  it('survives random bytes and mangled requests on the listen port', async () => {
+    const valid = Buffer.from('POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 150; i++) {
+      const bytes = Buffer.from(valid);
+      for (let k = 0; k < 1 + rand(4); k++) bytes[rand(bytes.length)] = rand(256); // flip a few bytes
+      const cut = i % 3 === 0 ? bytes.subarray(0, rand(bytes.length)) : bytes; // sometimes stop short
+      const socket = net.connect({ host: '127.0.0.1', port: sidecar.port });
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.end(i % 5 === 0 ? randomBytes(1 + rand(300)) : cut);
+      await once(socket, 'close');
+    }
+    await stillServes();
+  });
+
   it('refuses a claim value with CR or LF, from the client library and on the wire', async () => {
     await assert.rejects(openTunnel(sidecar, 'ana\r\nx-evil: 1', app.port), (err: unknown) => {
       assert.ok(err instanceof TunnelError);

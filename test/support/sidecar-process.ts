@@ -132,7 +132,14 @@ export class SidecarProcess {
     });
   }
 
+  /** Stops the sidecar; throws if it ever logged an exception it did not handle where it happened. */
   async stop(): Promise<void> {
+    const crash = this.logs.find((l) => l.msg === 'uncaught exception' || l.msg === 'unhandled rejection');
+    await this.kill();
+    if (crash) throw new Error(`the sidecar hit an unhandled error: ${JSON.stringify(crash)}`);
+  }
+
+  private async kill(): Promise<void> {
     if (!this.alive) return;
     const exited = once(this.child, 'exit');
     this.child.kill('SIGTERM');
