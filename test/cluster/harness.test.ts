@@ -15,6 +15,7 @@ import {
   openPortForward,
   requestService,
   waitFor,
+  waitForServiceEndpoints,
   type RunningPod,
 } from '../harness/cluster/index.js';
 import { netnsExists } from '../harness/cluster/netns.js';
@@ -69,7 +70,8 @@ void describe('test cluster harness', () => {
 
   after(async () => {
     await runner?.stop();
-    if (ns) await deleteNamespace(kc, ns);
+    // The namespace controller finishes the deletion in the background; the processes are already gone.
+    if (ns) await deleteNamespace(kc, ns, { wait: false });
   });
 
   let pods: RunningPod[] = [];
@@ -91,6 +93,9 @@ void describe('test cluster harness', () => {
   });
 
   void test('requests to the Service reach all 3 pods', async () => {
+    // As with kube-proxy, a pod gets traffic once its EndpointSlice lists it ready.
+    const targets = await waitForServiceEndpoints(ns, APP, 80, 3, { kubeConfig: kc });
+    assert.deepEqual(new Set(targets.map((t) => t.pod)), new Set(pods.map((p) => p.name)));
     const answered = new Set<string>();
     for (let i = 0; i < 12 && answered.size < 3; i++) {
       const res = await requestService(ns, APP, 80, { kubeConfig: kc, path: `/req-${i}` });

@@ -8,13 +8,14 @@
 //   PodRunner.start({ namespace, labelSelector?, interceptDir?, extraForwardPorts? })
 //     .waitForRunning(count, timeoutMs) / .running() / .pod(name) / .connect(pod, port, host?) / .stop()
 //   requestService(namespace, service, port, { method, path, headers, body, pod?, timeoutMs })
-//   connectService(namespace, service, port, opts) / resolveService(...)
+//   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
+//   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
 //   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (API server port-forward, WebSocket)
 export { kubeconfigPath, loadKubeConfig, waitFor, createTestNamespace, deleteNamespace, isNotFound, repoRoot } from './kube.js';
 export type { WaitOptions } from './kube.js';
 export { PodRunner, PodStartError, SIDECAR_CONTAINER, portsInArgs } from './pod-runner.js';
 export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runner.js';
-export { requestService, connectService, resolveService } from './service.js';
+export { requestService, connectService, resolveService, serviceTargets, waitForServiceEndpoints } from './service.js';
 export type { ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
 export { openPortForward } from './port-forward.js';
 export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';

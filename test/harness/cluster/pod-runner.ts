@@ -10,6 +10,7 @@
 //   * creates a kwok PortForward object (same name as the pod) whose forwards run
 //     `ip netns exec <ns> socat - TCP4:127.0.0.1:<port>`, so `pods/<pod>/portforward` through the API
 //     server reaches these processes, like a kubelet forwarding into the pod's network namespace;
+//     A probe forward (port 1, answered by `echo`) lets the runner wait until kwok knows the object;
 //   * when the pod goes away (deleted, or deletion started) ends its processes and removes all that.
 // stop() ends everything the runner started. Process output goes to
 // .test-artifacts/cluster-pods/<namespace>.<pod>.<container>.log.
@@ -28,6 +29,7 @@ import {
 } from '@kubernetes/client-node';
 import { canConnect, connectInNetns, createNetns, deleteNetns, inNetns, podNetnsName, socatCommand } from './netns.js';
 import { isNotFound, loadKubeConfig, repoRoot, waitFor } from './kube.js';
+import { openPortForward } from './port-forward.js';
 import type { Duplex } from 'node:stream';
 
 export const SIDECAR_CONTAINER = 'intercept-proxy';
@@ -74,6 +76,32 @@ interface PodEntry {
   logs: WriteStream[];
   error?: Error;
   work: Promise<void>;
+}
+
+/** A port no container uses, forwarded to `echo`: proves kwok knows the pod's PortForward object. */
+export const PROBE_PORT = 1;
+const PROBE_ANSWER = 'intercept-harness-forward-ready';
+
+async function readForward(kc: KubeConfig, namespace: string, pod: string): Promise<string> {
+  const stream = await openPortForward(kc, namespace, pod, PROBE_PORT, 5_000);
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => stream.destroy(new Error('probe forward gave no answer within 5 s')), 5_000);
+    const done = () => {
+      clearTimeout(timer);
+      stream.destroy();
+      resolve(text);
+    };
+    stream.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes(PROBE_ANSWER)) done();
+    });
+    stream.on('end', done);
+    stream.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }
 
 const KWOK_GROUP = 'kwok.x-k8s.io';
@@ -129,23 +157,19 @@ export class PodRunner {
    * when a pod's processes could not start.
    */
   async waitForRunning(count: number, timeoutMs = 60_000): Promise<RunningPod[]> {
-    return waitFor(
-      `${count} running pods in ${this.opts.namespace}`,
-      () => {
-        const failed = this.failures();
-        if (failed.length > 0) throw new PodStartError(failed);
-        const busy = [...this.entries.values()].some((e) => e.state === 'starting' || e.state === 'stopping');
-        const running = this.running();
-        return !busy && running.length === count ? running : undefined;
-      },
-      { timeoutMs, everyMs: 100 },
-    ).catch((err: unknown) => {
-      if (err instanceof Error && !(err instanceof PodStartError)) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const failed = this.failures();
+      if (failed.length > 0) throw new PodStartError(failed);
+      const busy = [...this.entries.values()].some((e) => e.state === 'starting' || e.state === 'stopping');
+      const running = this.running();
+      if (!busy && running.length === count) return running;
+      if (Date.now() >= deadline) {
         const states = [...this.entries.entries()].map(([n, e]) => `${n}=${e.state}`).join(', ') || 'none';
-        err.message += `; pods seen: ${states}`;
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} running pods in ${this.opts.namespace}; pods seen: ${states}`);
       }
-      throw err;
-    });
+      await sleep(100);
+    }
   }
 
   /** A TCP connection to host:port inside a running pod's network namespace (host: 127.0.0.1 or the pod IP). */
@@ -274,7 +298,12 @@ export class PodRunner {
           // Garbage-collected with the pod should the runner not get to remove it.
           ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name, uid: entry.uid }],
         },
-        spec: { forwards: running.forwardPorts.map((p) => ({ ports: [p], command: socatCommand(netns, p) })) },
+        spec: {
+          forwards: [
+            ...running.forwardPorts.map((p) => ({ ports: [p], command: socatCommand(netns, p) })),
+            { ports: [PROBE_PORT], command: ['echo', PROBE_ANSWER] },
+          ],
+        },
       },
     });
 
@@ -293,6 +322,13 @@ export class PodRunner {
         }
       }
     }
+    // kwok learns of the PortForward object through a watch: the pod counts as running once a
+    // port-forward through the API server reaches the probe forward, so no test races that watch.
+    await waitFor(
+      `port-forward to pod ${namespace}/${name} through the API server`,
+      async () => (entry.state !== 'starting' ? true : (await readForward(this.kc, namespace, name)).includes(PROBE_ANSWER)),
+      { timeoutMs: Math.max(1_000, deadline - Date.now()), everyMs: 100 },
+    );
     if (entry.state === 'starting') entry.state = 'running';
   }
 

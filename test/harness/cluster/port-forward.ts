@@ -81,10 +81,13 @@ export async function openPortForward(kc: KubeConfig, namespace: string, pod: st
   const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_req, res) => {
+    ws.once('unexpected-response', (req, res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => reject(new Error(`port-forward to ${namespace}/${pod}:${port} refused: HTTP ${res.statusCode} ${body}`)));
+      res.on('end', () => {
+        req.destroy();
+        reject(new Error(`port-forward to ${namespace}/${pod}:${port} refused: HTTP ${res.statusCode} ${body.trim()}`));
+      });
       res.on('error', reject);
     });
     ws.once('error', reject);

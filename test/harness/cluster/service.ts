@@ -41,8 +41,8 @@ export interface ServiceResponse {
 
 const turns = new Map<string, number>();
 
-/** Picks the endpoint the next connection to the Service port goes to. */
-export async function resolveService(namespace: string, service: string, port: number | string, opts: ServiceConnectOptions = {}): Promise<ServiceTarget> {
+/** Ready endpoints of the Service port whose pods run (their namespace exists), sorted by pod name. */
+export async function serviceTargets(namespace: string, service: string, port: number | string, opts: ServiceConnectOptions = {}): Promise<ServiceTarget[]> {
   const kc = opts.kubeConfig ?? loadKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -50,25 +50,56 @@ export async function resolveService(namespace: string, service: string, port: n
   const svcPort: V1ServicePort | undefined = (svc.spec?.ports ?? []).find((p) => p.port === port || p.name === port);
   if (!svcPort) throw new Error(`service ${namespace}/${service} has no port ${port}`);
   if ((svcPort.protocol ?? 'TCP') !== 'TCP') throw new Error(`service ${namespace}/${service} port ${port} is ${svcPort.protocol}`);
+  const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+  const found: ServiceTarget[] = [];
+  for (const slice of slices.items) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+    const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (svcPort.name ?? ''));
+    if (!sp?.port) continue;
+    for (const ep of slice.endpoints) {
+      if (ep.conditions?.ready === false || ep.targetRef?.kind !== 'Pod' || !ep.targetRef.uid) continue;
+      if (opts.pod && ep.targetRef.name !== opts.pod) continue;
+      const netns = podNetnsName(ep.targetRef.uid);
+      if (!(await netnsExists(netns))) continue;
+      found.push({ pod: ep.targetRef.name!, podIP: ep.addresses[0]!, port: sp.port, netns });
+    }
+  }
+  return found.sort((a, b) => a.pod.localeCompare(b.pod));
+}
 
+/**
+ * Waits until the Service port has exactly `count` ready endpoints whose pods run. EndpointSlices
+ * follow pods with a delay (kube-controller-manager batches updates), so a test that needs every
+ * replica behind the Service waits for this first.
+ */
+export async function waitForServiceEndpoints(
+  namespace: string,
+  service: string,
+  port: number | string,
+  count: number,
+  opts: ServiceConnectOptions = {},
+): Promise<ServiceTarget[]> {
+  let last: ServiceTarget[] = [];
+  return waitFor(
+    `${count} ready endpoints of service ${namespace}/${service} port ${port}`,
+    async () => {
+      last = await serviceTargets(namespace, service, port, opts);
+      return last.length === count ? last : undefined;
+    },
+    { timeoutMs: opts.timeoutMs ?? 30_000, everyMs: 200 },
+  ).catch((err: unknown) => {
+    if (err instanceof Error) err.message += `; last seen: ${last.map((t) => t.pod).join(', ') || 'none'}`;
+    throw err;
+  });
+}
+
+/** Picks the endpoint the next connection to the Service port goes to (waits, bounded, for one). */
+export async function resolveService(namespace: string, service: string, port: number | string, opts: ServiceConnectOptions = {}): Promise<ServiceTarget> {
   const candidates = await waitFor(
     `a ready endpoint of service ${namespace}/${service} port ${port} whose pod runs${opts.pod ? ` (pod ${opts.pod})` : ''}`,
     async () => {
-      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-      const found: ServiceTarget[] = [];
-      for (const slice of slices.items) {
-        if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-        const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (svcPort.name ?? ''));
-        if (!sp?.port) continue;
-        for (const ep of slice.endpoints) {
-          if (ep.conditions?.ready === false || ep.targetRef?.kind !== 'Pod' || !ep.targetRef.uid) continue;
-          if (opts.pod && ep.targetRef.name !== opts.pod) continue;
-          const netns = podNetnsName(ep.targetRef.uid);
-          if (!(await netnsExists(netns))) continue;
-          found.push({ pod: ep.targetRef.name!, podIP: ep.addresses[0]!, port: sp.port, netns });
-        }
-      }
-      return found.length > 0 ? found.sort((a, b) => a.pod.localeCompare(b.pod)) : undefined;
+      const found = await serviceTargets(namespace, service, port, opts);
+      return found.length > 0 ? found : undefined;
     },
     { timeoutMs: opts.timeoutMs ?? 30_000, everyMs: 200 },
   );
