@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, binDir, buildDir } from './versions.mjs';
 
 const bin = binDir();
@@ -133,6 +134,14 @@ function buildKwok() {
   go(['build', ...goFlags, '-ldflags', ldflags, '-o', `${bin}/`, ...pkgs], dir);
 }
 
+/** Kubernetes 1.36 wants Go 1.26; say so plainly instead of failing deep inside a build. */
+function checkGo() {
+  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error || r.status !== 0) throw new Error('Go is needed to build the test cluster (go 1.26 or newer on PATH)');
+  const [, maj, min] = /^go(\d+)\.(\d+)/.exec(r.stdout.trim()) ?? [];
+  if (!maj || Number(maj) * 1000 + Number(min) < 1026) throw new Error(`Go 1.26 or newer is needed, found ${r.stdout.trim()}`);
+}
+
 export function ensureBinaries() {
   mkdirSync(bin, { recursive: true });
   mkdirSync(work, { recursive: true });
@@ -145,6 +154,7 @@ export function ensureBinaries() {
   let built = 0;
   for (const step of steps) {
     if (step.names.every(isCurrent)) continue;
+    if (built === 0) checkGo();
     const t = Date.now();
     log(`building ${step.names.join(', ')}`);
     step.build();
@@ -158,7 +168,7 @@ export function ensureBinaries() {
   return bin;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   try {
     const dir = ensureBinaries();
     if (process.argv.includes('--print-bin')) console.log(dir);

@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries } from './build.mjs';
 import { ensureRoot, ensureTools } from './tools.mjs';
@@ -91,12 +92,15 @@ export function listeningSockets() {
     });
 }
 
+// Both keep their files in the state folder, not in ~/.kwok or ~/.kube.
+const kubeCacheDir = () => path.join(stateDir(), 'kube-cache');
+
 function kwokctl(bin, args, opts = {}) {
-  return run(path.join(bin, 'kwokctl'), args, { ...opts, env: { KWOK_WORKDIR: kwokWorkdir(), ...opts.env } });
+  return run(path.join(bin, 'kwokctl'), args, { ...opts, env: { KWOK_WORKDIR: kwokWorkdir(), KUBECACHEDIR: kubeCacheDir(), ...opts.env } });
 }
 
 function kubectl(bin, args, opts = {}) {
-  return run(path.join(bin, 'kubectl'), ['--kubeconfig', kubeconfigPath(), ...args], opts);
+  return run(path.join(bin, 'kubectl'), ['--kubeconfig', kubeconfigPath(), '--cache-dir', kubeCacheDir(), ...args], opts);
 }
 
 function clusterPids() {
@@ -301,7 +305,7 @@ export async function down() {
   log('cluster down: no process and no port left');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const cmd = process.argv[2];
   const actions = { up, down };
   if (!(cmd in actions)) {

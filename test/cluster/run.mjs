@@ -2,7 +2,7 @@
 // test/cluster/*.test.ts with node's test runner (teardown.test.ts last: it takes the cluster down and
 // checks nothing is left), and always takes the cluster down at the end. Exits non-zero on any failure.
 // Build and cluster output goes to stderr; stdout carries the test runner's spec report.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,13 +13,15 @@ const here = path.join(root, 'test', 'cluster');
 const clusterScript = path.join(root, 'scripts', 'cluster', 'cluster.mjs');
 const LAST = 'teardown.test.ts';
 
+let current;
+
 function run(cmd, args, { toStdout = false, env = {} } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
+    const child = (current = spawn(cmd, args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', toStdout ? 'inherit' : process.stderr, 'inherit'],
-    });
+    }));
     child.on('error', (err) => {
       console.error(`[cluster suite] ${cmd}: ${err.message}`);
       resolve(1);
@@ -29,6 +31,16 @@ function run(cmd, args, { toStdout = false, env = {} } = {}) {
 }
 
 const secs = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+
+// Interrupted: the cluster's processes are detached from this one, so take them down before leaving.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.error(`[cluster suite] ${sig}: taking the cluster down`);
+    if (current && current.exitCode === null) current.kill('SIGTERM');
+    spawnSync(process.execPath, [clusterScript, 'down'], { stdio: ['ignore', process.stderr, 'inherit'], timeout: 120_000 });
+    process.exit(130);
+  });
+}
 let failed = false;
 
 let t = Date.now();
