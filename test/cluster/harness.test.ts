@@ -5,12 +5,22 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import {
   PodRunner,
   createTestNamespace,
   deleteNamespace,
   isNotFound,
+  kubeConfigForServiceAccount,
   loadKubeConfig,
   openPortForward,
   requestService,
@@ -118,6 +128,32 @@ void describe('test cluster harness', () => {
     assert.equal(res.headers['x-pod-name'], pod.name);
     assert.equal(res.body.length, payload.length);
     assert.equal(sha256(res.body), sha256(payload));
+  });
+
+  void test('RBAC is enforced: a ServiceAccount may do only what a Role grants it', async () => {
+    const saKc = await kubeConfigForServiceAccount(kc, ns, 'reader');
+    const saCore = saKc.makeApiClient(CoreV1Api);
+    await assert.rejects(saCore.listNamespacedPod({ namespace: ns }), (err: unknown) => err instanceof ApiException && err.code === 403);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'pod-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
+      },
+    });
+    const listed = await waitFor('the RoleBinding to take effect', () => saCore.listNamespacedPod({ namespace: ns }).catch(() => undefined));
+    assert.equal(listed.items.length, 3);
+    await assert.rejects(
+      openPortForward(saKc, ns, pods[0]!.name, APP_PORT),
+      /HTTP 403/,
+      'port-forward needs its own permission on pods/portforward',
+    );
   });
 
   void test('scaling to 1 stops the extra pods: processes, namespaces and PortForward objects', async () => {

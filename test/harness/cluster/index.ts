@@ -5,13 +5,23 @@
 //   loadKubeConfig(file?): KubeConfig
 //   waitFor(what, check, { timeoutMs, everyMs })    bounded polling, clear timeout errors
 //   createTestNamespace(kc, prefix) / deleteNamespace(kc, name, { wait })
+//   kubeConfigForServiceAccount(kc, namespace, name): Promise<KubeConfig>   for RBAC tests
 //   PodRunner.start({ namespace, labelSelector?, interceptDir?, extraForwardPorts? })
 //     .waitForRunning(count, timeoutMs) / .running() / .pod(name) / .connect(pod, port, host?) / .stop()
 //   requestService(namespace, service, port, { method, path, headers, body, pod?, timeoutMs })
 //   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
 //   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
 //   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (API server port-forward, WebSocket)
-export { kubeconfigPath, loadKubeConfig, waitFor, createTestNamespace, deleteNamespace, isNotFound, repoRoot } from './kube.js';
+export {
+  kubeconfigPath,
+  loadKubeConfig,
+  waitFor,
+  createTestNamespace,
+  deleteNamespace,
+  isNotFound,
+  kubeConfigForServiceAccount,
+  repoRoot,
+} from './kube.js';
 export type { WaitOptions } from './kube.js';
 export { PodRunner, PodStartError, SIDECAR_CONTAINER, portsInArgs } from './pod-runner.js';
 export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runner.js';

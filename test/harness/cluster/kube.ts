@@ -5,6 +5,8 @@
 //   loadKubeConfig()            a KubeConfig of that file (throws a clear error when there is none)
 //   waitFor(what, check, opts)  bounded polling with a timeout error that says what was awaited
 //   createTestNamespace(kc, prefix) / deleteNamespace(kc, name)
+//   kubeConfigForServiceAccount(kc, namespace, name)   a KubeConfig acting as that ServiceAccount
+//                               (token from the TokenRequest API), for RBAC tests
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,4 +103,32 @@ export async function deleteNamespace(kc: KubeConfig, name: string, { wait = tru
     },
     { timeoutMs, everyMs: 250 },
   );
+}
+
+/**
+ * A KubeConfig for the same cluster that authenticates as ServiceAccount `namespace/name` (created
+ * when missing), with a token from the TokenRequest API. The admin kubeconfig is system:masters;
+ * this one has exactly the permissions RBAC grants the ServiceAccount.
+ */
+export async function kubeConfigForServiceAccount(kc: KubeConfig, namespace: string, name: string, expirationSeconds = 3600): Promise<KubeConfig> {
+  const core = kc.makeApiClient(CoreV1Api);
+  try {
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+  }
+  const tr = await core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds } } });
+  const token = tr.status?.token;
+  if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${name}`);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const out = new KubeConfig();
+  const user = `${namespace}-${name}`;
+  out.loadFromOptions({
+    clusters: [{ ...cluster, name: cluster.name }],
+    users: [{ name: user, token }],
+    contexts: [{ name: user, cluster: cluster.name, user, namespace }],
+    currentContext: user,
+  });
+  return out;
 }
