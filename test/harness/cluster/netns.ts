@@ -47,6 +47,17 @@ export async function netnsPids(name: string): Promise<number[]> {
     .filter((p) => p > 0);
 }
 
+/** TCP ports something listens on inside the namespace (any address), from `ss`. */
+export async function listeningPorts(name: string): Promise<Set<number>> {
+  const { stdout } = await run('ip', ['netns', 'exec', name, 'ss', '-Hltn'], { timeout: 10_000 });
+  const ports = new Set<number>();
+  for (const line of stdout.split('\n')) {
+    const local = line.trim().split(/\s+/)[3];
+    if (local) ports.add(Number(local.slice(local.lastIndexOf(':') + 1)));
+  }
+  return ports;
+}
+
 /** Kills whatever still runs inside (processes the test started there), then removes the namespace. */
 export async function deleteNetns(name: string): Promise<void> {
   if (!(await netnsExists(name))) return;

@@ -7,7 +7,10 @@
 //         `interceptDir` (default: <repo>/proxy-image/dist, made by `node scripts/build.mjs`);
 //       - any other container runs app-server.mjs, which answers with its pod's name on each of
 //         the container's ports (8080 when it declares none);
-//   * creates a kwok PortForward object (same name as the pod) whose forwards run
+//   * waits until the ports the containers declare (and the sidecar's command line or INTERCEPT_*
+//     environment names) listen inside the namespace;
+//   * creates a kwok PortForward object (same name as the pod), for every port then listening in the
+//     pod plus `extraForwardPorts`, whose forwards run
 //     `ip netns exec <ns> socat - TCP4:127.0.0.1:<port>`, so `pods/<pod>/portforward` through the API
 //     server reaches these processes, like a kubelet forwarding into the pod's network namespace;
 //     A probe forward (port 1, answered by `echo`) lets the runner wait until kwok knows the object;
@@ -27,7 +30,7 @@ import {
   type V1EnvVar,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { canConnect, connectInNetns, createNetns, deleteNetns, inNetns, podNetnsName, socatCommand } from './netns.js';
+import { connectInNetns, createNetns, deleteNetns, inNetns, listeningPorts, podNetnsName, socatCommand } from './netns.js';
 import { isNotFound, loadKubeConfig, repoRoot, waitFor } from './kube.js';
 import { openPortForward } from './port-forward.js';
 import type { Duplex } from 'node:stream';
@@ -42,7 +45,7 @@ export interface PodRunnerOptions {
   kubeConfig?: KubeConfig;
   /** Folder standing for /intercept in the sidecar's command line. */
   interceptDir?: string;
-  /** Ports to forward besides the containers' ports and the sidecar's --*port / --listen values. */
+  /** Ports to forward besides those listening when the pod became ready (a port opened later). */
   extraForwardPorts?: number[];
   /** How long a pod's processes may take to listen on their ports. */
   readyTimeoutMs?: number;
@@ -282,6 +285,25 @@ export class PodRunner {
       running.containers.push({ name: c.name, pid: child.pid!, ports, logFile });
       for (const p of ports) forward.add(p);
     }
+    // Ready when every port the containers declare (or the sidecar's command line names) listens.
+    const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 20_000);
+    let listening = new Set<number>();
+    for (;;) {
+      if (entry.state !== 'starting') return;
+      running.containers.forEach((c, i) => {
+        const child = entry.children[i]!;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`container ${c.name} of pod ${name} exited (${child.exitCode ?? child.signalCode}); see ${c.logFile}`);
+        }
+      });
+      listening = await listeningPorts(netns);
+      const missing = running.containers.flatMap((c) => c.ports.filter((p) => !listening.has(p)).map((p) => `${c.name}:${p}`));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`pod ${name}: nothing listens on ${missing.join(', ')}; see the logs in ${this.logDir}`);
+      await sleep(50);
+    }
+    // Forward every port that listens in the pod (a sidecar's default ports too), as a kubelet would.
+    for (const p of listening) forward.add(p);
     running.forwardPorts = [...forward].sort((a, b) => a - b);
 
     await this.custom.createNamespacedCustomObject({
@@ -307,21 +329,6 @@ export class PodRunner {
       },
     });
 
-    const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 20_000);
-    for (const c of running.containers) {
-      for (const port of c.ports) {
-        for (;;) {
-          const child = entry.children[running.containers.indexOf(c)]!;
-          if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`container ${c.name} of pod ${name} exited (${child.exitCode ?? child.signalCode}); see ${c.logFile}`);
-          }
-          if (entry.state !== 'starting') return;
-          if (await canConnect(netns, port)) break;
-          if (Date.now() > deadline) throw new Error(`container ${c.name} of pod ${name} did not listen on ${port}; see ${c.logFile}`);
-          await sleep(50);
-        }
-      }
-    }
     // kwok learns of the PortForward object through a watch: the pod counts as running once a
     // port-forward through the API server reaches the probe forward, so no test races that watch.
     await waitFor(
@@ -378,7 +385,7 @@ export class PodRunner {
     if (line.length === 0) throw new Error(`container ${SIDECAR_CONTAINER} of ${pod.metadata!.name} has no command`);
     const [cmd0, ...args] = line;
     const cmd = cmd0 === 'node' || cmd0!.endsWith('/node') ? process.execPath : cmd0!;
-    return { cmd, args, env, ports: [...new Set([...declared, ...portsInArgs(args)])] };
+    return { cmd, args, env, ports: [...new Set([...declared, ...portsInArgs(args), ...portsInEnv(env)])] };
   }
 }
 
@@ -403,6 +410,19 @@ export function portsInArgs(args: string[]): number[] {
       const p = num(value);
       if (p) ports.push(p);
     }
+  }
+  return ports;
+}
+
+/** Ports the sidecar's environment names: INTERCEPT_LISTEN (<p>:<app>,...) and INTERCEPT_*_PORT. */
+export function portsInEnv(env: NodeJS.ProcessEnv): number[] {
+  const ports: number[] = [];
+  for (const item of (env.INTERCEPT_LISTEN ?? '').split(',')) {
+    const m = /^\s*(\d{1,5}):\d{1,5}\s*$/.exec(item);
+    if (m) ports.push(Number(m[1]));
+  }
+  for (const [k, v] of Object.entries(env)) {
+    if (/^INTERCEPT_\w+_PORT$/.test(k) && v && /^\d{1,5}$/.test(v)) ports.push(Number(v));
   }
   return ports;
 }
