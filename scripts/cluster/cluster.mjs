@@ -150,6 +150,16 @@ function kwokctlConfig(bin) {
       kubeAdmission: true,
       securePort: true,
     },
+    componentsPatches: [
+      {
+        // The apiserver publishes this address as the endpoint of Service default/kubernetes; left
+        // alone it would pick the machine's own interface (loopback is not allowed there). A
+        // documentation address (RFC 5737) that no machine owns keeps the machine's addresses out of
+        // the cluster; nothing in the tests connects to it.
+        name: 'kube-apiserver',
+        extraArgs: [{ key: 'advertise-address', value: '203.0.113.1' }],
+      },
+    ],
   });
 }
 

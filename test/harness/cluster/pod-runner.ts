@@ -251,6 +251,7 @@ export class PodRunner {
     const fresh: PodEntry = { uid: pod.metadata!.uid!, state: 'starting', children: [], logs: [], work: Promise.resolve() };
     this.entries.set(name, fresh);
     fresh.work = this.startPod(fresh, pod).catch((err: unknown) => {
+      if (fresh.state !== 'starting') return; // the pod went away while starting: not a failure
       fresh.error = err instanceof Error ? err : new Error(String(err));
       fresh.state = 'failed';
     });
