@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries } from './build.mjs';
 import { ensureRoot, ensureTools } from './tools.mjs';
-import { binDir, kubeconfigPath, stateDir } from './versions.mjs';
+import { binDir, kubeconfigPath, repoRoot, stateDir } from './versions.mjs';
 
 export const CLUSTER_NAME = 'intercept';
 /** Prefix of the network namespaces the pod runner creates; `down` removes leftovers. */
@@ -190,6 +190,8 @@ export async function up() {
     await down();
   }
   mkdirSync(stateDir(), { recursive: true });
+  // Pod process logs of the previous run (written by the pod runner of test/harness/cluster).
+  rmSync(path.join(repoRoot, '.test-artifacts', 'cluster-pods'), { recursive: true, force: true });
   const config = path.join(stateDir(), 'kwokctl.yaml');
   writeFileSync(config, `${kwokctlConfig(bin)}\n`);
 
