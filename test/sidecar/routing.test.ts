@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import WebSocket from 'ws';
 import { once } from 'node:events';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import { SidecarProcess } from '../support/sidecar-process';
 import { get, startNamedServer, type NamedServer } from '../support/servers';
 import { openTunnel } from '../support/tunnels';
@@ -107,6 +109,35 @@ describe('routing by claim', () => {
     agent.destroy();
     assert.equal(done, total);
     assert.equal(misroutes, 0);
+  });
+
+  it('runs over any duplex stream, as a Kubernetes port-forward will give it, not only a TCP socket', async () => {
+    const carl = await startNamedServer('carl-laptop');
+    // A plain Duplex in front of the socket: no setNoDelay, setTimeout or other net.Socket methods.
+    const dial = async (): Promise<Duplex> => {
+      const socket = net.connect({ host: '127.0.0.1', port: sidecar.controlPort });
+      await once(socket, 'connect');
+      const wrapped = new Duplex({
+        read: () => socket.resume(),
+        write: (chunk: Buffer, _enc, cb) => (socket.write(chunk) ? cb() : socket.once('drain', () => cb())),
+        final: (cb) => socket.end(cb),
+        destroy: (err, cb) => {
+          socket.destroy();
+          cb(err);
+        },
+      });
+      socket.on('data', (c: Buffer) => wrapped.push(c) || socket.pause());
+      socket.on('end', () => wrapped.push(null));
+      socket.on('error', (err) => wrapped.destroy(err));
+      return wrapped;
+    };
+    const tunnel = await openTunnel(sidecar, 'carl-duplex', carl.port, { developer: 'carl', dial });
+    try {
+      assert.equal((await get(sidecar.port, '/d', { 'x-intercept-id': 'carl-duplex' })).body, 'carl-laptop GET /d');
+    } finally {
+      await tunnel.close();
+      await carl.close();
+    }
   });
 
   it('refuses a held claim with 409 naming the holder, and grants it after release', async () => {
