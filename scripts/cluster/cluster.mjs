@@ -178,6 +178,31 @@ function nodeManifest(i) {
   };
 }
 
+async function waitUntilReady(bin) {
+  await waitFor('kube-apiserver /readyz', () => kubectl(bin, ['get', '--raw', '/readyz'], { quiet: true, timeout: 10_000 }).ok, {
+    timeoutMs: 90_000,
+  });
+  const nodes = Array.from({ length: NODE_COUNT }, (_, i) => nodeManifest(i));
+  kubectl(bin, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes }) });
+  await waitFor(
+    `${NODE_COUNT} Ready nodes`,
+    () => {
+      const r = kubectl(bin, ['get', 'nodes', '-o', 'json'], { quiet: true, timeout: 10_000 });
+      if (!r.ok) return false;
+      const ready = JSON.parse(r.stdout).items.filter((n) =>
+        (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length >= NODE_COUNT;
+    },
+    { timeoutMs: 60_000 },
+  );
+  await waitFor(
+    'ServiceAccount default/default (created by kube-controller-manager)',
+    () => kubectl(bin, ['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'], { quiet: true, timeout: 10_000 }).ok,
+    { timeoutMs: 90_000 },
+  );
+}
+
 export async function up() {
   const started = Date.now();
   ensureRoot();
@@ -203,34 +228,20 @@ export async function up() {
       timeout: 180_000,
     });
   } catch (err) {
-    throw new Error(`kwokctl create cluster failed; logs in ${path.join(clusterDir(), 'logs')}\n${err.message}`);
+    const logs = path.join(clusterDir(), 'logs');
+    await down().catch((e) => log(`down failed too: ${e.message}`));
+    throw new Error(`kwokctl create cluster failed; logs kept in ${path.join(path.dirname(stateDir()), 'cluster-logs')} (were ${logs})\n${err.message}`);
   }
 
-  await waitFor('kube-apiserver /readyz', () => kubectl(bin, ['get', '--raw', '/readyz'], { quiet: true, timeout: 10_000 }).ok, {
-    timeoutMs: 90_000,
-  });
-  const nodes = Array.from({ length: NODE_COUNT }, (_, i) => nodeManifest(i));
-  kubectl(bin, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes }) });
-  await waitFor(
-    `${NODE_COUNT} Ready nodes`,
-    () => {
-      const r = kubectl(bin, ['get', 'nodes', '-o', 'json'], { quiet: true, timeout: 10_000 });
-      if (!r.ok) return false;
-      const ready = JSON.parse(r.stdout).items.filter((n) =>
-        (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-      );
-      return ready.length >= NODE_COUNT;
-    },
-    { timeoutMs: 60_000 },
-  );
-  await waitFor(
-    'ServiceAccount default/default (created by kube-controller-manager)',
-    () => kubectl(bin, ['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'], { quiet: true, timeout: 10_000 }).ok,
-    { timeoutMs: 90_000 },
-  );
+  try {
+    await waitUntilReady(bin);
+  } catch (err) {
+    log(`the cluster did not come up; taking it down (its logs are kept in ${path.join(path.dirname(stateDir()), 'cluster-logs')})`);
+    await down().catch((e) => log(`down failed too: ${e.message}`));
+    throw err;
+  }
 
-  const pids = clusterPids();
-  const pidSet = new Set(pids.map((p) => p.pid));
+  const pids = clusterPids();  const pidSet = new Set(pids.map((p) => p.pid));
   const ports = listeningSockets().filter((s) => s.pids.some((p) => pidSet.has(p)));
   const nonLoopback = ports.filter((s) => !/^(127\.|\[::1\]|\[::ffff:127\.)/.test(s.local));
   writeFileSync(
@@ -257,6 +268,8 @@ export async function down() {
   const record = clusterRecord();
   const pids = new Map([...(record?.pids ?? []), ...clusterPids()].map((p) => [p.pid, p.component]));
   const ports = new Set(record?.ports ?? []);
+  // Also what the processes listen on now (a cluster whose `up` failed has no record).
+  for (const s of listeningSockets()) if (s.pids.some((p) => pids.has(p))) ports.add(s.local);
 
   const kwokctlBinary = path.join(binDir(), 'kwokctl');
   if (existsSync(clusterDir()) && existsSync(kwokctlBinary)) {
