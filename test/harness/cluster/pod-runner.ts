@@ -169,7 +169,8 @@ export class PodRunner {
       if (!busy && running.length === count) return running;
       if (Date.now() >= deadline) {
         const states = [...this.entries.entries()].map(([n, e]) => `${n}=${e.state}`).join(', ') || 'none';
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} running pods in ${this.opts.namespace}; pods seen: ${states}`);
+        const errors = this.errors.length > 0 ? `; runner errors: ${this.errors.map((e) => e.message).join('; ')}` : '';
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} running pods in ${this.opts.namespace}; pods seen: ${states}${errors}`);
       }
       await sleep(100);
     }
