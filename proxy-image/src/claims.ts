@@ -58,13 +58,20 @@ export class ClaimRegistry<L> {
     return this.byPort.get(port)?.get(header)?.get(value);
   }
 
+  /** Who keeps `req` from being granted now: another holder, or the same lease still connected. */
+  conflict(req: ClaimRequest): ClaimInfo | undefined {
+    const existing = this.find(req.port, req.header, req.value);
+    return existing !== undefined && (existing.lease !== req.lease || existing.link !== null) ? infoOf(existing) : undefined;
+  }
+
   claim(req: ClaimRequest, link: L): ClaimOutcome<L> {
+    const holder = this.conflict(req);
+    if (holder !== undefined) {
+      this.log.info('claim refused', { ...fieldsOf(req), holder: holder.developer });
+      return { ok: false, holder };
+    }
     const existing = this.find(req.port, req.header, req.value);
     if (existing !== undefined) {
-      if (existing.lease !== req.lease || existing.link !== null) {
-        this.log.info('claim refused', { ...fieldsOf(req), holder: existing.developer });
-        return { ok: false, holder: infoOf(existing) };
-      }
       existing.link = link;
       existing.graceEndsAt = null;
       this.settle(existing, { kind: 'link', link });

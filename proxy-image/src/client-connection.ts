@@ -28,8 +28,9 @@ export interface ProxyContext {
 
 type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
 
-/** Bytes of pipelined requests held while the current exchange finishes. */
+/** A response head larger than this is refused (502): no server needs it, and memory stays bounded. */
 const MAX_RESPONSE_HEAD = 64 * 1024;
+/** After the last bytes of a closing connection, how long the client may take to read them. */
 const CLOSE_LINGER_MS = 2000;
 
 /** A connection to the app, or a CONNECT stream in a developer's tunnel. */
@@ -112,7 +113,7 @@ export class ClientConnection implements Sweepable {
   }
 
   onIdleTimeout(): void {
-    this.close();
+    this.destroy();
   }
 
   // ---- client side ------------------------------------------------------------------------------
@@ -134,12 +135,12 @@ export class ClientConnection implements Sweepable {
     this.clientEnded = true;
     // A request still waiting for its route, or whose body is complete, is answered; a half-sent
     // request or head cannot be completed.
-    if (this.phase === 'head' || this.phase === 'detect') this.close();
-    else if (this.phase === 'exchange' && !this.reqBody!.done && this.inbuf === null) this.close();
+    if (this.phase === 'head' || this.phase === 'detect') this.destroy();
+    else if (this.phase === 'exchange' && !this.reqBody!.done && this.inbuf === null) this.destroy();
   };
 
-  private readonly onClientError = (): void => this.close();
-  private readonly onClientClose = (): void => this.close();
+  private readonly onClientError = (): void => this.destroy();
+  private readonly onClientClose = (): void => this.destroy();
 
   private readonly onClientDrain = (): void => {
     for (const up of this.pausedUps) if (!up.dead) up.stream.resume();
@@ -316,7 +317,7 @@ export class ClientConnection implements Sweepable {
       if (n > 0) this.writeUpstream(n === buf.length ? buf : buf.subarray(0, n));
       if (body.done) this.syncClientFlow();
       else if (this.clientEnded && this.inbuf === null) {
-        this.close();
+        this.destroy();
         return false;
       }
     }
@@ -475,7 +476,7 @@ export class ClientConnection implements Sweepable {
       this.clientEnded = true; // a close-delimited body ends the connection as well
       this.responseDone = true;
       if (this.reqBody!.done) this.finishExchange();
-      else this.close();
+      else this.destroy();
       return;
     }
     if (this.responseStarted) {
@@ -579,13 +580,9 @@ export class ClientConnection implements Sweepable {
     for (const up of [...this.tunnels.values()]) if (up !== this.up) this.retire(up);
   }
 
-  /** Graceful end: nothing in flight is worth keeping. */
-  private close(): void {
-    if (this.phase === 'closed' && this.client.destroyed) return;
-    this.destroy();
-  }
-
+  /** Ends the connection and its upstreams at once; whatever is in flight is cut. */
   private destroy(): void {
+    if (this.phase === 'closed' && this.client.destroyed) return;
     this.phase = 'closed';
     this.ctx.sweeper.unwatch(this);
     this.inbuf = null;

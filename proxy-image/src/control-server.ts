@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { checkClaim, checkDeveloper } from '../../src/protocol/claim';
 import { CLOSE_SIDECAR_SHUTDOWN, Defaults, HandshakeHeader, PROTOCOL_VERSION, STATUS_PATH, TUNNEL_PATH } from '../../src/protocol/constants';
-import type { ClaimRegistry, ClaimRequest } from './claims';
+import type { ClaimInfo, ClaimRegistry, ClaimRequest } from './claims';
 import type { PortMapping } from './config';
 import type { Logger } from './log';
 import { TunnelSession } from './tunnel-session';
@@ -66,9 +66,9 @@ export class ControlServer {
       this.refuse(socket, parsed);
       return;
     }
-    const existing = this.opts.registry.find(parsed.port, parsed.header, parsed.value);
-    if (existing !== undefined && (existing.lease !== parsed.lease || existing.link !== null)) {
-      this.refuseHeld(socket, parsed);
+    const holder = this.opts.registry.conflict(parsed);
+    if (holder !== undefined) {
+      this.refuseHeld(socket, parsed, holder);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -136,8 +136,7 @@ export class ControlServer {
     return { port, header: header.toLowerCase(), value, developer, lease };
   }
 
-  private refuseHeld(socket: Duplex, req: ClaimRequest): void {
-    const holder = this.opts.registry.list().find((c) => c.port === req.port && c.header === req.header && c.value === req.value)!;
+  private refuseHeld(socket: Duplex, req: ClaimRequest, holder: ClaimInfo): void {
     this.opts.log.info('claim refused', { port: req.port, header: req.header, value: req.value, developer: req.developer, holder: holder.developer });
     this.refuse(socket, {
       status: 409,
