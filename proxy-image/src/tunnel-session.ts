@@ -117,7 +117,8 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
     this.ended = true;
     clearInterval(this.heartbeat);
     this.h2.destroy();
-    if (this.ws.readyState !== this.ws.CLOSED) this.ws.terminate();
+    // A close handshake under way (our own close()) may finish; anything else is cut now.
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.terminate();
     this.emit('closed', onPurpose);
   }
 }
