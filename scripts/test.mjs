@@ -16,17 +16,22 @@ const wanted = (name) => only.length === 0 || only.includes(name);
 function run(cmd, args, { count = false } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let tail = '';
+    // Every summary node's test runner prints ("ℹ pass N", "ℹ fail N") counts: a suite may run it more than once.
+    let partial = '';
+    let passed = 0;
+    let failed = 0;
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4000);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^\S*\s*(pass|fail) (\d+)$/.exec(line);
+        if (!count || !m) continue;
+        if (m[1] === 'pass') passed += Number(m[2]);
+        else failed += Number(m[2]);
+      }
     });
-    child.on('close', (code, signal) => {
-      const num = (re) => Number((tail.match(re) ?? [])[1] ?? 0);
-      const passed = count ? num(/^\S*\s*pass (\d+)$/m) : 0;
-      const failed = count ? num(/^\S*\s*fail (\d+)$/m) : 0;
-      resolve({ ok: code === 0, code, signal, passed, failed });
-    });
+    child.on('close', (code, signal) => resolve({ ok: code === 0, code, signal, passed, failed }));
   });
 }
 

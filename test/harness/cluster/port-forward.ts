@@ -2,7 +2,7 @@
 // (`pods/<pod>/portforward`, WebSocket, v4.channel.k8s.io), as a Duplex with backpressure both ways.
 // Framing: every message starts with a channel byte; channel 0 carries the data of the (single)
 // port, channel 1 its errors; the first message on each channel is the port, 2 bytes little-endian.
-// A WebSocket has no half-close: end() of the writable side sends nothing; destroy() closes it.
+// A WebSocket has no half-close: end() of the writable side closes the forward, as destroy() does.
 import { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
@@ -61,7 +61,10 @@ class PortForwardStream extends Duplex {
     }
   }
 
+  // Port-forward has no half-close: ending the writable side closes the forward (after what was
+  // written), as a TCP close would, so the pod's side sees its connection end.
   override _final(cb: (err?: Error | null) => void): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
     cb();
   }
 
