@@ -86,6 +86,7 @@ export class ClientConnection implements Sweepable {
   private responseStarted = false;
   private responseDone = false;
   private clientEnded = false;
+  private draining = false;
   private started = 0;
 
   private upstreamFull = false;
@@ -102,6 +103,17 @@ export class ClientConnection implements Sweepable {
     client.on('close', this.onClientClose);
     client.on('drain', this.onClientDrain);
     ctx.sweeper.watch(this);
+  }
+
+  /** Shutdown: close now if idle, otherwise after the exchange in flight. */
+  drain(): void {
+    this.draining = true;
+    if ((this.phase === 'head' || this.phase === 'detect') && this.inbuf === null) this.destroy();
+  }
+
+  /** End of the shutdown: whatever is still open is cut. */
+  abort(): void {
+    this.destroy();
   }
 
   get hasPartialHead(): boolean {
@@ -360,7 +372,7 @@ export class ClientConnection implements Sweepable {
       });
     }
     this.up = null;
-    if (!req.keepAlive || !resp.keepAlive || this.clientEnded) {
+    if (!req.keepAlive || !resp.keepAlive || this.clientEnded || this.draining) {
       this.phase = 'closed';
       this.releaseUpstreams();
       this.endClient();

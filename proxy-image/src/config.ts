@@ -21,6 +21,8 @@ export interface ProxyConfig {
   readonly maxHeaderBytes: number;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** On SIGTERM, how long requests in flight may take to finish before the rest is cut. */
+  readonly drainMs: number;
 }
 
 export type ConfigResult = { ok: true; config: ProxyConfig } | { ok: false; error: string } | { ok: 'help' } | { ok: 'version' };
@@ -43,6 +45,7 @@ Usage: intercept-proxy --listen <listenPort>:<appPort> [--listen ...] [options]
   --max-header-bytes <n>    larger request heads are answered 431 (env INTERCEPT_MAX_HEADER_BYTES, default ${Defaults.maxHeaderBytes})
   --header-timeout <s>      time a client has to send a whole request head (env INTERCEPT_HEADER_TIMEOUT, default 30)
   --idle-timeout <s>        idle keep-alive connections are closed after this (env INTERCEPT_IDLE_TIMEOUT, default 120)
+  --drain-timeout <s>       on SIGTERM, time for requests in flight to finish (env INTERCEPT_DRAIN_TIMEOUT, default 20)
   --help, --version
 `;
 
@@ -57,6 +60,7 @@ const FLAGS: Record<string, string> = {
   '--max-header-bytes': 'INTERCEPT_MAX_HEADER_BYTES',
   '--header-timeout': 'INTERCEPT_HEADER_TIMEOUT',
   '--idle-timeout': 'INTERCEPT_IDLE_TIMEOUT',
+  '--drain-timeout': 'INTERCEPT_DRAIN_TIMEOUT',
 };
 
 class ConfigError extends Error {}
@@ -119,6 +123,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
         maxHeaderBytes: positive(one('--max-header-bytes') ?? String(Defaults.maxHeaderBytes), '--max-header-bytes', false),
         headerTimeoutMs: positive(one('--header-timeout') ?? '30', '--header-timeout', true) * 1000,
         idleTimeoutMs: positive(one('--idle-timeout') ?? '120', '--idle-timeout', true) * 1000,
+        drainMs: positive(one('--drain-timeout') ?? '20', '--drain-timeout', true) * 1000,
       },
     };
   } catch (e) {

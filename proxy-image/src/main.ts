@@ -27,9 +27,8 @@ function main(): void {
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: String(err) }));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      log.info('stopping', { signal });
-      sidecar.stop();
-      setTimeout(() => process.exit(0), 200).unref();
+      log.info('stopping', { signal, drainMs: parsed.config.drainMs });
+      void sidecar.stop(parsed.config.drainMs).then(() => process.exit(0));
     });
   }
   sidecar.start().catch((err: Error) => {

@@ -17,7 +17,8 @@ export class Sidecar {
   private readonly listeners: net.Server[] = [];
   private readonly control: ControlServer;
   private readonly health: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new Set<ClientConnection>();
+  private onAllClosed: (() => void) | null = null;
 
   constructor(
     private readonly config: ProxyConfig,
@@ -39,9 +40,12 @@ export class Sidecar {
         graceMs: config.graceMs,
       };
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-        new ClientConnection(socket, ctx);
+        const conn = new ClientConnection(socket, ctx);
+        this.connections.add(conn);
+        socket.once('close', () => {
+          this.connections.delete(conn);
+          if (this.connections.size === 0) this.onAllClosed?.();
+        });
       });
       server.on('error', (err) => log.error('listen server error', { port: m.listenPort, error: err.message }));
       this.listeners.push(server);
@@ -68,13 +72,28 @@ export class Sidecar {
     });
   }
 
-  /** Stops accepting, ends tunnels (their claims end with the pod) and closes connections. */
-  stop(): void {
+  /**
+   * Shuts down without cutting anyone's request: stops accepting, closes idle connections, lets
+   * requests in flight finish (each connection closes after its current exchange) for up to
+   * `drainMs`, then ends the tunnels (their claims end with the pod) and whatever is left.
+   */
+  async stop(drainMs: number): Promise<void> {
     for (const s of this.listeners) s.close();
     this.health.close();
+    for (const c of this.connections) c.drain();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.onAllClosed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.log.info('drained', { connectionsLeft: this.connections.size });
     this.control.close();
     this.registry.close();
     this.sweeper.close();
-    for (const s of this.sockets) s.destroy();
+    for (const c of this.connections) c.abort();
   }
 }
