@@ -28,19 +28,11 @@ import {
   waitForServiceEndpoints,
   type RunningPod,
 } from '../harness/cluster/index.js';
+import { processAlive } from '../harness/cluster/kube.js';
 import { netnsExists } from '../harness/cluster/netns.js';
 
 const APP = 'hello';
 const APP_PORT = 8080;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 void describe('test cluster harness', () => {
   let kc: KubeConfig;
@@ -94,7 +86,7 @@ void describe('test cluster harness', () => {
     assert.equal(new Set(pods.map((p) => p.netns)).size, 3, 'one network namespace per pod');
     for (const p of pods) {
       assert.equal(p.containers.length, 1);
-      assert.ok(alive(p.containers[0]!.pid), `process of ${p.name} runs`);
+      assert.ok(processAlive(p.containers[0]!.pid), `process of ${p.name} runs`);
       // 127.0.0.1:<app port> inside each pod is that pod's own app.
       const socket = await runner!.connect(p.name, APP_PORT);
       const res = await httpOver(socket, { path: '/who' });
@@ -167,7 +159,7 @@ void describe('test cluster harness', () => {
     assert.equal(gone.length, 2);
     const custom = kc.makeApiClient(CustomObjectsApi);
     for (const p of gone) {
-      for (const c of p.containers) assert.ok(!alive(c.pid), `process ${c.pid} of ${p.name} has ended`);
+      for (const c of p.containers) assert.ok(!processAlive(c.pid), `process ${c.pid} of ${p.name} has ended`);
       assert.ok(!(await netnsExists(p.netns)), `namespace ${p.netns} is removed`);
       await waitFor(`PortForward ${p.name} to be deleted`, async () => {
         try {

@@ -5,21 +5,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { clusterStateDir, kubeconfigPath, repoRoot } from '../harness/cluster/kube.js';
+import { clusterStateDir, kubeconfigPath, processAlive, repoRoot } from '../harness/cluster/kube.js';
 import { NETNS_PREFIX } from '../harness/cluster/netns.js';
 
 interface ClusterRecord {
   pids: { component: string; pid: number }[];
   ports: string[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 void test('cluster:down leaves no process, no listening port and no pod namespace behind', () => {
@@ -31,14 +22,14 @@ void test('cluster:down leaves no process, no listening port and no pod namespac
     assert.ok(components.has(c), `${c} was running (recorded: ${[...components].join(', ')})`);
   }
   assert.ok(record.ports.length >= 3, 'the cluster listened on its ports');
-  assert.ok(record.pids.every((p) => alive(p.pid)), 'all cluster processes run before down');
+  assert.ok(record.pids.every((p) => processAlive(p.pid)), 'all cluster processes run before down');
 
   execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'cluster', 'cluster.mjs'), 'down'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 180_000,
   });
 
-  const stillRunning = record.pids.filter((p) => alive(p.pid));
+  const stillRunning = record.pids.filter((p) => processAlive(p.pid));
   assert.deepEqual(stillRunning, [], 'no cluster process is left');
   const listening = execFileSync('ss', ['-Hltn'], { encoding: 'utf8' })
     .split('\n')

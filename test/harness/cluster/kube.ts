@@ -132,3 +132,13 @@ export async function kubeConfigForServiceAccount(kc: KubeConfig, namespace: str
   });
   return out;
 }
+
+/** Whether a process with this pid still exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
