@@ -134,9 +134,7 @@ export class ClientConnection implements Sweepable {
     if (this.phase === 'closed') return;
     if (this.inbuf === null) {
       this.inbuf = chunk;
-      if (this.phase === 'head') {
-        this.ctx.sweeper.watch(this); // the head clock starts with the head's first byte
-      }
+      if (this.phase === 'head') this.ctx.sweeper.watch(this); // the head clock starts with the head's first byte
     } else {
       this.inbuf = Buffer.concat([this.inbuf, chunk]);
     }
@@ -179,7 +177,7 @@ export class ClientConnection implements Sweepable {
             return;
           }
           this.phase = 'head';
-            continue;
+          continue;
         }
         case 'head':
           if (!this.readHead()) return;
