@@ -205,7 +205,8 @@ export class ClientConnection implements Sweepable {
     }
     const end = findHeadEnd(buf, 0);
     if (end < 0) {
-      if (buf.length > this.ctx.maxHeaderBytes) this.fail(431, 'Intercept: the request head is larger than this service accepts.');
+      if (this.clientEnded) this.destroy(); // the rest of this head will never come
+      else if (buf.length > this.ctx.maxHeaderBytes) this.fail(431, 'Intercept: the request head is larger than this service accepts.');
       return false;
     }
     if (end > this.ctx.maxHeaderBytes) {
@@ -370,7 +371,8 @@ export class ClientConnection implements Sweepable {
       });
     }
     this.up = null;
-    if (!req.keepAlive || !resp.keepAlive || this.clientEnded || this.draining) {
+    // A client that half-closed after pipelining still gets answers to the requests it sent.
+    if (!req.keepAlive || !resp.keepAlive || this.draining || (this.clientEnded && this.inbuf === null)) {
       this.phase = 'closed';
       this.releaseUpstreams();
       this.endClient();

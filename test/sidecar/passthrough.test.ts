@@ -49,6 +49,11 @@ describe('traffic without a claim passes unchanged', () => {
         res.end('created');
         return true;
       }
+      if (req.url?.startsWith('/status/')) {
+        res.writeHead(Number(req.url.slice('/status/'.length)), { etag: '"v1"' });
+        res.end();
+        return true;
+      }
       if (req.url === '/chunked') {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
         for (let i = 0; i < 20; i++) res.write(`part ${i}\n`);
@@ -121,6 +126,36 @@ describe('traffic without a claim passes unchanged', () => {
       assert.equal(res.statusCode, 200);
       assert.deepEqual(answer, { servedBy: 'app', length: size, sha256: digest }, `port ${port}, chunked ${chunked}`);
     }
+  });
+
+  it('answers HEAD, 204 and 304 without a body and keeps the connection usable', async () => {
+    const request =
+      'HEAD /cookies HTTP/1.1\r\nHost: svc\r\n\r\n' +
+      'GET /status/204 HTTP/1.1\r\nHost: svc\r\n\r\n' +
+      'GET /status/304 HTTP/1.1\r\nHost: svc\r\n\r\n' +
+      'GET /cookies HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n';
+    const direct = await rawExchange(app.port, request);
+    const via = await rawExchange(sidecar.port, request);
+    assert.equal(direct.toString().match(/^HTTP\/1\.1 /gm)?.length, 4);
+    assert.deepEqual(via, direct);
+  });
+
+  it('passes Expect: 100-continue through: the client sends its body after the app says continue', async () => {
+    const req = http.request({ host: '127.0.0.1', port: sidecar.port, method: 'POST', path: '/upload', agent: false, headers: { expect: '100-continue', 'content-length': 5 } });
+    await once(req, 'continue');
+    req.end('hello');
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    let text = '';
+    for await (const c of res) text += String(c);
+    assert.equal((JSON.parse(text) as { length: number }).length, 5);
+  });
+
+  it('serves HTTP/1.0 requests and closes as the app does', async () => {
+    const request = 'GET /cookies HTTP/1.0\r\n\r\n';
+    const direct = await rawExchange(app.port, request);
+    const via = await rawExchange(sidecar.port, request);
+    assert.match(direct.toString(), /^HTTP\/1\.1 201 Made It/);
+    assert.deepEqual(via, direct);
   });
 
   it('streams server-sent events as they are sent, before the response ends', async () => {

@@ -140,6 +140,25 @@ describe('routing by claim', () => {
     }
   });
 
+  it('routes each of 60 pipelined requests on one connection by its own header, answers in order', async () => {
+    const kinds = ['ana-4f2c', null, 'bo-91aa'] as const;
+    const want = { 'ana-4f2c': 'ana-laptop', 'bo-91aa': 'bo-laptop', none: 'app' };
+    let pipeline = '';
+    let expected = '';
+    for (let i = 0; i < 60; i++) {
+      const kind = kinds[i % 3]!;
+      pipeline += `GET /p/${i} HTTP/1.1\r\nHost: x\r\n${kind ? `x-intercept-id: ${kind}\r\n` : ''}${i === 59 ? 'Connection: close\r\n' : ''}\r\n`;
+      expected += `${want[kind ?? 'none']} GET /p/${i}`;
+    }
+    const socket = net.connect({ host: '127.0.0.1', port: sidecar.port });
+    let raw = '';
+    socket.setEncoding('latin1').on('data', (c: string) => (raw += c));
+    socket.write(pipeline); // all at once: the sidecar must split them itself
+    await once(socket, 'close');
+    const bodies = [...raw.matchAll(/\r\n\r\n(?:[0-9a-f]+\r\n)?([a-z-]+ GET \/p\/\d+)/g)].map((m) => m[1]).join('');
+    assert.equal(bodies, expected);
+  });
+
   it('refuses a held claim with 409 naming the holder, and grants it after release', async () => {
     const carl = await startNamedServer('carl-laptop');
     try {
