@@ -29,6 +29,7 @@ import {
   type RunningPod,
 } from '../harness/cluster/index.js';
 import { processAlive } from '../harness/cluster/kube.js';
+import type { PortForwardError } from '../../src/core/kube/port-forward.js';
 import { netnsExists } from '../harness/cluster/netns.js';
 
 const APP = 'hello';
@@ -143,9 +144,11 @@ void describe('test cluster harness', () => {
     assert.equal(listed.items.length, 3);
     await assert.rejects(
       openPortForward(saKc, ns, pods[0]!.name, APP_PORT),
-      /HTTP 403/,
-      'port-forward needs its own permission on pods/portforward',
+      (err: unknown) =>
+        (err as PortForwardError).kind === 'forbidden' && /may not "create" "pods\/portforward" in namespace/.test((err as Error).message),
+      'port-forward needs its own permission on pods/portforward, and the error says which',
     );
+    await assert.rejects(openPortForward(kc, ns, 'no-such-pod', APP_PORT), (err: unknown) => (err as PortForwardError).kind === 'not-found');
   });
 
   void test('scaling to 1 stops the extra pods: processes, namespaces and PortForward objects', async () => {

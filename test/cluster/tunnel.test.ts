@@ -19,6 +19,7 @@ import {
   type RunningPod,
 } from '../harness/cluster/index.js';
 import { TunnelClient } from '../../src/core/tunnel/tunnel-client.js';
+import type { TunnelError } from '../../src/core/tunnel/errors.js';
 
 const APP = 'shop';
 const APP_PORT = 8080;
@@ -102,6 +103,25 @@ void describe('sidecar and tunnel in the cluster', () => {
       assert.equal(theirs.status, 200);
       assert.equal((JSON.parse(theirs.body.toString()) as { pod: string }).pod, pod.name, 'without the header the pod answers');
     }
+  });
+
+  test('a tunnel to a pod port where nothing listens fails with a reason, and retrying is left to the caller', async () => {
+    const tunnel = new TunnelClient({
+      dial: () => openPortForward(kc, ns, pods[0]!.name, 15999),
+      claim: { header: 'x-intercept-id', value: 'nobody-1' },
+      developer: 'nobody',
+      local: { host: '127.0.0.1', port: localPort },
+      handshakeTimeoutMs: 20_000,
+    });
+    // Checked by shape: this ES module and the CommonJS core may load the class twice.
+    await assert.rejects(tunnel.start(), (err: unknown) => {
+      const e = err as TunnelError;
+      assert.equal(e.name, 'TunnelError', String(err));
+      assert.equal(e.failure.kind, 'unreachable');
+      assert.match(e.message, /forward not found for port 15999|error forwarding port 15999/);
+      assert.equal(e.final, false);
+      return true;
+    });
   });
 
   test('after the tunnels close, the header reaches the pods again', async () => {

@@ -11,7 +11,7 @@
 //   requestService(namespace, service, port, { method, path, headers, body, pod?, timeoutMs })
 //   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
 //   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
-//   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (API server port-forward, WebSocket)
+//   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (the extension's port-forward, src/core/kube)
 export {
   kubeconfigPath,
   loadKubeConfig,
@@ -27,5 +27,5 @@ export { PodRunner, PodStartError, SIDECAR_CONTAINER, portsInArgs } from './pod-
 export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runner.js';
 export { requestService, connectService, resolveService, serviceTargets, waitForServiceEndpoints } from './service.js';
 export type { ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
-export { openPortForward } from './port-forward.js';
+export { openPortForward, apiServerAccess } from './port-forward.js';
 export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';
