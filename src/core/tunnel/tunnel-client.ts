@@ -80,7 +80,7 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
     this.setState('connecting');
     try {
       this.attach(await this.connectOnce());
-      this.setState('connected');
+      if (!this.closing) this.setState('connected'); // close() during the handshake wins
     } catch (err) {
       this.setState('closed');
       throw err;
