@@ -10,9 +10,9 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { SidecarProcess } from '../support/sidecar-process';
 import { get, startNamedServer, type NamedServer } from '../support/servers';
-import { openTunnel } from '../support/tunnels';
+import { dialTcp, openTunnel } from '../support/tunnels';
 import { TunnelError } from '../../src/core/tunnel/errors';
-import type { TunnelClient } from '../../src/core/tunnel/tunnel-client';
+import { TunnelClient } from '../../src/core/tunnel/tunnel-client';
 import type { InterceptedRequest } from '../../src/core/tunnel/exchange-observer';
 
 describe('routing by claim', () => {
@@ -157,6 +157,22 @@ describe('routing by claim', () => {
     await once(socket, 'close');
     const bodies = [...raw.matchAll(/\r\n\r\n(?:[0-9a-f]+\r\n)?([a-z-]+ GET \/p\/\d+)/g)].map((m) => m[1]).join('');
     assert.equal(bodies, expected);
+  });
+
+  it('a tunnel closed while its handshake is under way ends closed, holding no claim', async () => {
+    const tunnel = new TunnelClient({
+      dial: dialTcp(sidecar.controlPort),
+      claim: { header: 'x-intercept-id', value: 'early-close' },
+      developer: 'eve',
+      local: { host: '127.0.0.1', port: ana.port },
+    });
+    const started = tunnel.start();
+    const closed = tunnel.close();
+    await started;
+    await closed;
+    assert.equal(tunnel.state, 'closed');
+    await waitForStatus(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'early-close'));
+    assert.equal((await get(sidecar.port, '/e', { 'x-intercept-id': 'early-close' })).body, 'app GET /e');
   });
 
   it('refuses a held claim with 409 naming the holder, and grants it after release', async () => {
