@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { SidecarProcess } from '../support/sidecar-process';
-import { startNamedServer, type NamedServer } from '../support/servers';
+import { get, startNamedServer, type NamedServer } from '../support/servers';
 
 /** Pseudo-random but reproducible bytes, generated as they are sent. */
 function* body(totalBytes: number, chunkBytes = 256 * 1024): Generator<Buffer> {
@@ -185,6 +185,22 @@ describe('traffic without a claim passes unchanged', () => {
     assert.deepEqual(Buffer.from(echo), bytes);
     ws.close();
     await once(ws, 'close');
+  });
+
+  it('reaches an app that listens only on the pod IP when --app-host names it', async () => {
+    // 127.0.0.2 stands for the pod's own IP: still loopback, but not 127.0.0.1.
+    const podIpOnly = http.createServer((req, res) => res.end(`pod-ip app ${req.url}`));
+    podIpOnly.listen(0, '127.0.0.2');
+    await once(podIpOnly, 'listening');
+    const port = (podIpOnly.address() as net.AddressInfo).port;
+    const other = await SidecarProcess.start({ appPorts: [port], extraArgs: ['--app-host', '127.0.0.2'] });
+    try {
+      const r = await get(other.port, '/x');
+      assert.equal(r.body, 'pod-ip app /x');
+    } finally {
+      await other.stop();
+      podIpOnly.close();
+    }
   });
 
   it('passes a connection that is not HTTP/1.x to the app byte for byte', async () => {
