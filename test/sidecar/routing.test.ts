@@ -159,6 +159,22 @@ describe('routing by claim', () => {
     assert.equal(bodies, expected);
   });
 
+  it('answers probes on the health port and lists claims on the control port', async () => {
+    assert.deepEqual([(await get(sidecar.healthPort, '/healthz')).status, (await get(sidecar.healthPort, '/readyz')).status], [200, 200]);
+    assert.equal((await get(sidecar.healthPort, '/v1/status')).status, 404, 'claims are not shown on the health port');
+    const status = JSON.parse((await get(sidecar.controlPort, '/v1/status')).body) as {
+      protocol: number;
+      claims: Array<{ port: number; header: string; value: string; developer: string; state: string }>;
+    };
+    assert.equal(status.protocol, 1);
+    const ana = status.claims.find((c) => c.value === 'ana-4f2c');
+    assert.deepEqual(
+      ana && { port: ana.port, header: ana.header, developer: ana.developer, state: ana.state },
+      { port: sidecar.port, header: 'x-intercept-id', developer: 'ana', state: 'connected' },
+    );
+    assert.ok(!JSON.stringify(status).includes(anaTunnel.lease), 'the lease is never shown');
+  });
+
   it('a tunnel closed while its handshake is under way ends closed, holding no claim', async () => {
     const tunnel = new TunnelClient({
       dial: dialTcp(sidecar.controlPort),
