@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import WebSocket from 'ws';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { SidecarProcess } from '../support/sidecar-process';
@@ -157,6 +158,31 @@ describe('routing by claim', () => {
     await once(socket, 'close');
     const bodies = [...raw.matchAll(/\r\n\r\n(?:[0-9a-f]+\r\n)?([a-z-]+ GET \/p\/\d+)/g)].map((m) => m[1]).join('');
     assert.equal(bodies, expected);
+  });
+
+  it('streams 20 MB both ways through the tunnel unchanged', async () => {
+    const echo = await startNamedServer('echo-laptop', (req, res) => {
+      if (req.url !== '/echo') return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      req.pipe(res); // chunked response of whatever arrives
+      return true;
+    });
+    const tunnel = await openTunnel(sidecar, 'big-1', echo.port, { developer: 'eve' });
+    try {
+      const payload = randomBytes(20 * 1024 * 1024);
+      const req = http.request({ host: '127.0.0.1', port: sidecar.port, method: 'POST', path: '/echo', agent: false, headers: { 'x-intercept-id': 'big-1', 'content-length': payload.length } });
+      req.end(payload);
+      const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const back = Buffer.concat(chunks);
+      assert.equal(res.statusCode, 200);
+      assert.equal(back.length, payload.length);
+      assert.ok(back.equals(payload));
+    } finally {
+      await tunnel.close();
+      await echo.close();
+    }
   });
 
   it('answers probes on the health port and lists claims on the control port', async () => {
