@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
 import {
   ApiException,
   AppsV1Api,
@@ -26,6 +25,7 @@ import {
   requestService,
   waitFor,
   waitForServiceEndpoints,
+  httpOverStream,
   type RunningPod,
 } from '../harness/cluster/index.js';
 import { processAlive } from '../harness/cluster/kube.js';
@@ -90,7 +90,7 @@ void describe('test cluster harness', () => {
       assert.ok(processAlive(p.containers[0]!.pid), `process of ${p.name} runs`);
       // 127.0.0.1:<app port> inside each pod is that pod's own app.
       const socket = await runner!.connect(p.name, APP_PORT);
-      const res = await httpOver(socket, { path: '/who' });
+      const res = await httpOverStream(socket, { path: '/who', headers: { host: 'pod' } }, `pod ${p.name}`);
       assert.equal((JSON.parse(res.body.toString()) as { pod: string }).pod, p.name);
     }
   });
@@ -116,7 +116,7 @@ void describe('test cluster harness', () => {
     const pod = pods[0]!;
     const socket = await openPortForward(kc, ns, pod.name, APP_PORT);
     const payload = randomBytes(10 * 1024 * 1024);
-    const res = await httpOver(socket, { method: 'POST', path: '/echo', body: payload });
+    const res = await httpOverStream(socket, { method: 'POST', path: '/echo', headers: { host: 'pod' }, body: payload, timeoutMs: 60_000 }, `pod ${pod.name}`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-pod-name'], pod.name);
     assert.equal(res.body.length, payload.length);
@@ -183,41 +183,3 @@ function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-interface HttpResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One HTTP request over an already open byte stream; destroys the stream afterwards. */
-function httpOver(
-  socket: import('node:stream').Duplex,
-  { method = 'GET', path = '/', body }: { method?: string; path?: string; body?: Buffer },
-  timeoutMs = 60_000,
-): Promise<HttpResult> {
-  return new Promise<HttpResult>((resolve, reject) => {
-    const timer = setTimeout(() => req.destroy(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
-    const req = http.request(
-      {
-        method,
-        path,
-        headers: { host: 'pod', connection: 'close', ...(body ? { 'content-length': body.length } : {}) },
-        createConnection: () => socket,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    req.end(body);
-  }).finally(() => socket.destroy());
-}

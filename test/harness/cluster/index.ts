@@ -25,7 +25,7 @@ export {
 export type { WaitOptions } from './kube.js';
 export { PodRunner, PodStartError, SIDECAR_CONTAINER, portsInArgs } from './pod-runner.js';
 export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runner.js';
-export { requestService, connectService, resolveService, serviceTargets, waitForServiceEndpoints } from './service.js';
-export type { ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
+export { requestService, httpOverStream, connectService, resolveService, serviceTargets, waitForServiceEndpoints } from './service.js';
+export type { StreamRequest, StreamResponse, ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
 export { openPortForward, apiServerAccess } from './port-forward.js';
 export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';

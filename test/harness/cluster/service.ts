@@ -31,12 +31,9 @@ export interface ServiceRequestOptions extends ServiceConnectOptions {
   body?: string | Buffer;
 }
 
-export interface ServiceResponse {
+export interface ServiceResponse extends StreamResponse {
   /** The pod whose process got the connection. */
   pod: string;
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
 }
 
 const turns = new Map<string, number>();
@@ -121,6 +118,55 @@ export async function connectService(
   return { target, socket };
 }
 
+export interface StreamRequest {
+  method?: string;
+  path?: string;
+  headers?: http.OutgoingHttpHeaders;
+  body?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface StreamResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One HTTP/1.1 request over an already open byte stream (`what` names it in a timeout); destroys the stream after. */
+export async function httpOverStream(socket: Duplex, req: StreamRequest, what: string): Promise<StreamResponse> {
+  const timeoutMs = req.timeoutMs ?? 30_000;
+  try {
+    return await new Promise<StreamResponse>((resolve, reject) => {
+      const timer = setTimeout(() => request.destroy(new Error(`no response from ${what} within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      const request = http.request(
+        {
+          method: req.method ?? 'GET',
+          path: req.path ?? '/',
+          headers: { connection: 'close', ...req.headers },
+          createConnection: () => socket,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+          });
+          res.on('error', fail);
+        },
+      );
+      request.on('error', fail);
+      request.end(req.body);
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** One HTTP/1.1 request to the Service port, routed as kube-proxy would; the connection is closed after. */
 export async function requestService(
   namespace: string,
@@ -129,39 +175,10 @@ export async function requestService(
   opts: ServiceRequestOptions = {},
 ): Promise<ServiceResponse> {
   const { target, socket } = await connectService(namespace, service, port, opts);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  try {
-    return await new Promise<ServiceResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        req.destroy(new Error(`no response from ${namespace}/${service}:${port} (pod ${target.pod}) within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const req = http.request(
-        {
-          method: opts.method ?? 'GET',
-          path: opts.path ?? '/',
-          headers: { host: `${service}.${namespace}.svc.cluster.local:${port}`, connection: 'close', ...opts.headers },
-          createConnection: () => socket,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            clearTimeout(timer);
-            resolve({ pod: target.pod, status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          });
-          res.on('error', (err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-        },
-      );
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.end(opts.body);
-    });
-  } finally {
-    socket.destroy();
-  }
+  const res = await httpOverStream(
+    socket,
+    { ...opts, headers: { host: `${service}.${namespace}.svc.cluster.local:${port}`, ...opts.headers } },
+    `${namespace}/${service}:${port} (pod ${target.pod})`,
+  );
+  return { pod: target.pod, ...res };
 }
