@@ -4,7 +4,8 @@
 // control lets a paused debuggee hold back only its own stream.
 import { EventEmitter } from 'node:events';
 import * as http2 from 'node:http2';
-import { createWebSocketStream, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { webSocketStream } from '../../src/protocol/websocket-stream';
 import { CLOSE_RELEASE, Defaults, StreamHeader } from '../../src/protocol/constants';
 import type { Logger } from './log';
 
@@ -41,7 +42,7 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
     heartbeatMs: number = Defaults.heartbeatMs,
   ) {
     super();
-    const duplex = createWebSocketStream(ws);
+    const duplex = webSocketStream(ws);
     duplex.on('error', () => undefined); // surfaced through the WebSocket's close below
     this.h2 = http2.connect('http://intercept.tunnel', {
       createConnection: () => duplex,
@@ -49,6 +50,10 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
     });
     this.h2.on('error', (err: Error) => this.log.warn('tunnel session error', { developer, error: err.message }));
     this.h2.on('connect', () => this.h2.setLocalWindowSize(8 * STREAM_WINDOW));
+    // A session that failed (garbage from the client) ends the tunnel; a close under way finishes.
+    this.h2.on('close', () => {
+      if (ws.readyState === ws.OPEN) ws.terminate();
+    });
     ws.on('pong', () => (this.alive = true));
     // A port-forward can stay half-open without notice; an unanswered ping ends the tunnel.
     this.heartbeat = setInterval(() => {

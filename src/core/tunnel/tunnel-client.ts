@@ -9,9 +9,10 @@ import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { checkClaim, checkDeveloper, type Claim } from '../../protocol/claim';
 import { CLOSE_RELEASE, Defaults, HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../protocol/constants';
+import { webSocketStream } from '../../protocol/websocket-stream';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { failureFromRefusal, TunnelError } from './errors';
 import type { InterceptedRequest } from './exchange-observer';
@@ -134,7 +135,7 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
       }, this.opts.handshakeTimeoutMs ?? 10_000);
       ws.once('open', () => {
         clearTimeout(timer);
-        const stream = createWebSocketStream(ws);
+        const stream = webSocketStream(ws);
         stream.on('error', () => undefined); // the WebSocket's close drives reconnects
         const session = serveTunnel(stream, this.opts.local, {
           onRequest: (r) => this.emit('request', r),
@@ -184,6 +185,10 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
     }
     this.current = conn;
     conn.ws.on('error', () => undefined);
+    // A session that failed ends the tunnel (and so reconnects); a release under way finishes.
+    conn.session.once('close', () => {
+      if (conn.ws.readyState === WebSocket.OPEN) conn.ws.terminate();
+    });
     conn.ws.once('close', () => {
       clearInterval(conn.heartbeat);
       conn.session.destroy();

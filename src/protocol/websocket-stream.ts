@@ -1,0 +1,26 @@
+// The byte stream an HTTP/2 session runs on inside a tunnel's WebSocket, with backpressure both ways.
+// Unlike ws's createWebSocketStream, ending or destroying the stream never closes the WebSocket: the
+// tunnel owns the WebSocket's life, so that a release (close code 1000) always reaches the other side
+// even when the HTTP/2 session tears its stream down at the same moment.
+import { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+
+export function webSocketStream(ws: WebSocket): Duplex {
+  const stream = new Duplex({
+    read: () => ws.resume(),
+    write: (chunk: Buffer, _enc, cb) => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        cb(new Error('the tunnel WebSocket is closed'));
+        return;
+      }
+      ws.send(chunk, { binary: true }, (err) => cb(err ?? null));
+    },
+    final: (cb) => cb(), // a WebSocket has no half-close; the tunnel closes it
+    destroy: (err, cb) => cb(err),
+  });
+  ws.on('message', (data: Buffer) => {
+    if (!stream.push(data)) ws.pause();
+  });
+  ws.on('close', () => stream.push(null));
+  return stream;
+}
