@@ -32,8 +32,16 @@ export interface ClaimInfo {
   readonly graceEndsAt?: string;
 }
 
-export type ClaimOutcome<L> = { ok: true; record: ClaimRecord<L>; resumed: boolean } | { ok: false; holder: ClaimInfo };
-export type Route<L> = { kind: 'link'; link: L } | { kind: 'expired'; record: ClaimRecord<L> };
+export type ClaimOutcome<L> =
+  /** `replaced`: the holder's previous tunnel, still open, that the new one takes over from. */
+  | { ok: true; record: ClaimRecord<L>; resumed: boolean; replaced?: L }
+  | { ok: false; holder: ClaimInfo };
+export type Route<L> =
+  | { kind: 'link'; link: L }
+  /** The grace period ran out: the holder's tunnel is gone. */
+  | { kind: 'expired'; record: ClaimRecord<L> }
+  /** The holder released the claim on purpose: the request is unclaimed now. */
+  | { kind: 'released' };
 
 interface Pending<L> {
   timer: NodeJS.Timeout;
@@ -58,10 +66,14 @@ export class ClaimRegistry<L> {
     return this.byPort.get(port)?.get(header)?.get(value);
   }
 
-  /** Who keeps `req` from being granted now: another holder, or the same lease still connected. */
+  /**
+   * Who keeps `req` from being granted now: another holder. The same lease proves the same holder,
+   * so it is granted even while its previous tunnel still looks connected (a laptop that slept or
+   * changed networks reconnects before the sidecar notices the old tunnel is dead).
+   */
   conflict(req: ClaimRequest): ClaimInfo | undefined {
     const existing = this.find(req.port, req.header, req.value);
-    return existing !== undefined && (existing.lease !== req.lease || existing.link !== null) ? infoOf(existing) : undefined;
+    return existing !== undefined && existing.lease !== req.lease ? infoOf(existing) : undefined;
   }
 
   claim(req: ClaimRequest, link: L): ClaimOutcome<L> {
@@ -72,11 +84,12 @@ export class ClaimRegistry<L> {
     }
     const existing = this.find(req.port, req.header, req.value);
     if (existing !== undefined) {
+      const replaced = existing.link ?? undefined;
       existing.link = link;
       existing.graceEndsAt = null;
       this.settle(existing, { kind: 'link', link });
-      this.log.info('claim resumed', fieldsOf(existing));
-      return { ok: true, record: existing, resumed: true };
+      this.log.info(replaced === undefined ? 'claim resumed' : 'claim taken over by a new tunnel of the same holder', fieldsOf(existing));
+      return { ok: true, record: existing, resumed: true, ...(replaced === undefined ? {} : { replaced }) };
     }
     const record: ClaimRecord<L> = { ...req, since: Date.now(), link, graceEndsAt: null };
     let headers = this.byPort.get(req.port);
@@ -91,6 +104,7 @@ export class ClaimRegistry<L> {
   /** The holder closed its tunnel on purpose: the claim ends now. */
   release(record: ClaimRecord<L>, link: L): void {
     if (record.link !== link) return; // an older tunnel of a resumed claim
+    record.link = null;
     this.remove(record);
     this.log.info('claim released', fieldsOf(record));
   }
@@ -109,8 +123,9 @@ export class ClaimRegistry<L> {
   route(record: ClaimRecord<L>): Route<L> | Promise<Route<L>> {
     if (record.link !== null) return { kind: 'link', link: record.link };
     const p = this.pending.get(record);
-    if (p === undefined) return { kind: 'expired', record };
-    return new Promise((resolve) => p.waiters.push(resolve));
+    if (p !== undefined) return new Promise((resolve) => p.waiters.push(resolve));
+    // Only a drop sets a grace end: a record without one and without a link was released.
+    return record.graceEndsAt !== null ? { kind: 'expired', record } : { kind: 'released' };
   }
 
   list(): ClaimInfo[] {

@@ -4,8 +4,10 @@
 // Nothing is re-encoded, so what reaches the app is exactly what the client sent, and what reaches
 // the client is exactly what the app answered. Heads and chunk framing are parsed only to know where
 // each message ends, so that the next request on a keep-alive connection is routed on its own.
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Defaults } from '../../src/protocol/constants';
 import { BodyReader } from '../../src/protocol/http1/body';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
@@ -35,12 +37,23 @@ const CLOSE_LINGER_MS = 2000;
 
 /** A connection to the app, or a CONNECT stream in a developer's tunnel. */
 class Upstream {
+  /** No longer used for new requests. */
   dead = false;
+  /** The other side ended cleanly (FIN, or END_STREAM). */
+  ended = false;
+  /** Let go of: our side ended (or aborted). */
+  retired = false;
   constructor(
     readonly stream: Duplex,
     readonly session: TunnelSession | null,
   ) {}
 }
+
+/** The upstream closed without ending cleanly: a reset, an aborted stream, a dropped tunnel. */
+const ABORTED = new Error('closed without a clean end');
+
+/** How many times a request whose tunnel went away before it was sent looks for the claim's new tunnel. */
+const MAX_REROUTES = 3;
 
 function isTokenChar(c: number): boolean {
   // RFC 9110 tchar
@@ -88,6 +101,8 @@ export class ClientConnection implements Sweepable {
   private clientEnded = false;
   private draining = false;
   private started = 0;
+  /** No request has begun on this connection yet: the head timeout runs from the accept. */
+  private fresh = true;
 
   private upstreamFull = false;
   /** Upstreams paused because the client reads slower than they send. */
@@ -103,6 +118,8 @@ export class ClientConnection implements Sweepable {
     client.on('close', this.onClientClose);
     client.on('drain', this.onClientDrain);
     ctx.sweeper.watch(this);
+    // Opened at once so that a server-first protocol (a banner) can speak before the client does.
+    this.appUpstream();
   }
 
   /** Shutdown: close now if idle, otherwise after the exchange in flight. */
@@ -116,8 +133,9 @@ export class ClientConnection implements Sweepable {
     this.destroy();
   }
 
-  get hasPartialHead(): boolean {
-    return this.inbuf !== null;
+  /** Waiting for a request head: a new connection, or part of a head arrived. Idle keep-alive is not. */
+  get awaitingHead(): boolean {
+    return this.fresh || this.inbuf !== null;
   }
 
   onHeadTimeout(): void {
@@ -143,10 +161,12 @@ export class ClientConnection implements Sweepable {
 
   private readonly onClientEnd = (): void => {
     this.clientEnded = true;
-    // A request still waiting for its route, or whose body is complete, is answered; a half-sent
-    // request or head cannot be completed.
+    // A request still waiting for its route, or whose body is complete, is answered, and the
+    // half-close is passed on after it, as the client made it; a half-sent request or head cannot be
+    // completed.
     if (this.phase === 'head' || this.phase === 'detect') this.destroy();
     else if (this.phase === 'exchange' && !this.reqBody!.done && this.inbuf === null) this.destroy();
+    else this.passClientEnd();
   };
 
   private readonly onClientError = (): void => this.destroy();
@@ -222,6 +242,7 @@ export class ClientConnection implements Sweepable {
       return false;
     }
     this.ctx.sweeper.unwatch(this);
+    this.fresh = false;
     const head = buf.subarray(0, end);
     this.inbuf = end === buf.length ? null : buf.subarray(end);
     this.req = req;
@@ -243,24 +264,35 @@ export class ClientConnection implements Sweepable {
     this.record = record;
     this.phase = 'route';
     this.syncClientFlow();
-    const route = this.ctx.registry.route(record);
-    if (route instanceof Promise) {
-      route.then(
-        (r) => {
-          this.routeTo(r, head);
-          if (this.phase === 'exchange') this.pump();
-        },
-        (err: Error) => this.internalError(err),
-      );
-      return false;
-    }
-    this.routeTo(route, head);
+    this.findRoute(head, 0);
     return (this.phase as Phase) === 'exchange';
   }
 
-  private routeTo(route: Route<TunnelSession>, head: Buffer): void {
+  /** Routes the current claimed request: now if its tunnel is there, or once it is back or gone. */
+  private findRoute(head: Buffer, reroutes: number): void {
+    const route = this.ctx.registry.route(this.record!);
+    if (!(route instanceof Promise)) {
+      this.routeTo(route, head, reroutes);
+      return;
+    }
+    route.then(
+      (r) => {
+        this.routeTo(r, head, reroutes);
+        if (this.phase === 'exchange') this.pump();
+      },
+      (err: Error) => this.internalError(err),
+    );
+  }
+
+  private routeTo(route: Route<TunnelSession>, head: Buffer, reroutes: number): void {
     if (this.phase !== 'route') return; // the client went away while the request waited
     const record = this.record!;
+    if (route.kind === 'released') {
+      // The holder released the claim while this request was on its way: it is unclaimed now.
+      this.record = null;
+      this.begin(this.appUpstream(), head);
+      return;
+    }
     if (route.kind === 'expired') {
       this.fail(
         503,
@@ -291,6 +323,13 @@ export class ClientConnection implements Sweepable {
           this.internalError(err as Error);
           return;
         }
+        if (this.phase !== 'route') return;
+        // Nothing was sent yet: a tunnel that went away (replaced by the holder's new one, or dropped
+        // into its grace period) is not this request's end; it follows the claim.
+        if (err.kind === 'tunnel-gone' && reroutes < MAX_REROUTES && this.record!.link !== session) {
+          this.findRoute(head, reroutes + 1);
+          return;
+        }
         if (err.kind === 'local-refused') {
           this.fail(
             502,
@@ -298,7 +337,7 @@ export class ClientConnection implements Sweepable {
               `who intercepts "${record.header}: ${record.value}". Start the program being debugged there, or stop the intercept.`,
           );
         } else {
-          this.fail(502, `Intercept: the tunnel of developer "${record.developer}" for "${record.header}: ${record.value}" failed (${err.message}).`);
+          this.fail(502, `Intercept: the tunnel of developer "${record.developer}" for "${record.header}: ${record.value}" failed: ${err.message}.`);
         }
       },
     );
@@ -308,7 +347,19 @@ export class ClientConnection implements Sweepable {
     this.up = up;
     this.phase = 'exchange';
     this.writeUpstream(head);
+    this.passClientEnd();
     this.syncClientFlow();
+  }
+
+  /**
+   * The client half-closed: once every byte it sent before is with the upstream, the upstream gets
+   * the half-close too (FIN, or END_STREAM in a tunnel), so a server sees a client that went away
+   * at once, even one stopped at a breakpoint.
+   */
+  private passClientEnd(): void {
+    if (!this.clientEnded || this.inbuf !== null || this.phase !== 'exchange' || !this.reqBody!.done) return;
+    const stream = this.up!.stream;
+    if (!stream.writableEnded && !stream.destroyed) stream.end();
   }
 
   /** Moves request body bytes to the upstream; returns true when the exchange finished and the loop goes on. */
@@ -326,7 +377,10 @@ export class ClientConnection implements Sweepable {
       }
       this.inbuf = n === buf.length ? null : buf.subarray(n);
       if (n > 0) this.writeUpstream(n === buf.length ? buf : buf.subarray(0, n));
-      if (body.done) this.syncClientFlow();
+      if (body.done) {
+        this.passClientEnd();
+        this.syncClientFlow();
+      }
       else if (this.clientEnded && this.inbuf === null) {
         this.destroy();
         return false;
@@ -397,15 +451,25 @@ export class ClientConnection implements Sweepable {
   private adopt(stream: Duplex, session: TunnelSession | null): Upstream {
     const up = new Upstream(stream, session);
     stream.on('data', (chunk: Buffer) => this.onUpstreamData(up, chunk));
-    stream.on('end', () => this.onUpstreamGone(up, null));
+    stream.on('end', () => {
+      up.ended = endedCleanly(up);
+      this.onUpstreamGone(up, up.ended ? null : ABORTED);
+    });
     stream.on('error', (err: Error) => this.onUpstreamGone(up, err));
-    stream.on('close', () => this.onUpstreamGone(up, null));
+    stream.on('close', () => this.onUpstreamGone(up, up.ended ? null : ABORTED));
     return up;
   }
 
   private onUpstreamData(up: Upstream, chunk: Buffer): void {
+    if (up.retired) return; // a retired stream's last bytes are read only to let it end cleanly
+    if (up === this.app && this.phase === 'detect' && this.inbuf === null) {
+      // The app spoke before the client: a server-first protocol, passed through byte for byte.
+      this.up = up;
+      this.switchToRaw(up, chunk);
+      return;
+    }
     if (this.up !== up || this.phase !== 'exchange' || this.responseDone) {
-      this.retire(up); // bytes nobody asked for: this connection can no longer be trusted
+      this.retire(up, true); // bytes nobody asked for: this connection can no longer be trusted
       return;
     }
     let buf = chunk;
@@ -456,15 +520,14 @@ export class ClientConnection implements Sweepable {
       n = this.respBody!.consume(buf, start, buf.length);
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err;
-      if (this.responseStarted) this.destroy();
-      else this.upstreamFailed(`invalid response body: ${err.message}`);
+      this.upstreamFailed(`invalid response body: ${err.message}`);
       return;
     }
     // Heads (informational and final) and body go out in one write: nothing before `to` was written yet.
     const to = start + n;
     this.responseStarted = true;
     if (to > 0) this.writeClient(to === buf.length ? buf : buf.subarray(0, to));
-    if (to < buf.length) this.retire(up); // bytes after the response: not a server to keep using
+    if (to < buf.length) this.retire(up, true); // bytes after the response: not a server to keep using
     if (this.respBody!.done) this.onResponseDone(up);
   }
 
@@ -477,13 +540,16 @@ export class ClientConnection implements Sweepable {
   }
 
   private onUpstreamGone(up: Upstream, err: Error | null): void {
-    if (up.dead && this.up !== up) return;
     const wasDead = up.dead;
     up.dead = true;
     if (this.app === up) this.app = null;
     if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
-    if (this.up !== up || this.phase !== 'exchange' || this.responseDone) return;
-    if (this.resp !== null && this.respBody!.framing.kind === 'close' && err === null) {
+    if (this.up !== up || this.phase !== 'exchange' || this.responseDone) {
+      // An idle upstream that ended: end our side too, so that a tunnel stream closes cleanly.
+      if (err === null) this.retire(up);
+      return;
+    }
+    if (this.resp !== null && this.respBody!.framing.kind === 'close' && err === null && up.ended) {
       if (wasDead) return;
       this.clientEnded = true; // a close-delimited body ends the connection as well
       this.responseDone = true;
@@ -492,7 +558,7 @@ export class ClientConnection implements Sweepable {
       return;
     }
     if (this.responseStarted) {
-      this.destroy(); // a cut response must reach the client as a cut connection
+      this.cut(); // a cut response must reach the client as a cut connection
       return;
     }
     if (up.session === null) {
@@ -511,8 +577,8 @@ export class ClientConnection implements Sweepable {
 
   private upstreamFailed(reason: string): void {
     const who = this.up?.session === null ? `the app at ${this.ctx.appHost}:${this.ctx.appPort}` : `the program of developer "${this.record?.developer ?? '?'}"`;
-    if (this.up !== null) this.retire(this.up);
-    if (this.responseStarted) this.destroy();
+    if (this.up !== null) this.retire(this.up, true);
+    if (this.responseStarted) this.cut();
     else this.fail(502, `Intercept: ${who} sent ${reason}.`);
   }
 
@@ -534,9 +600,10 @@ export class ClientConnection implements Sweepable {
     up.stream.pipe(this.client);
     this.client.resume();
     up.stream.resume();
-    // The upstream is gone: let what it sent last reach the client, then end.
+    // The upstream ended: let what it sent last reach the client, then end. A reset is passed on.
     up.stream.on('close', () => {
-      if (this.client.writableEnded) setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref();
+      if (!up.ended) this.cut();
+      else if (this.client.writableEnded) setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref();
       else this.destroy();
     });
     this.up = up;
@@ -553,13 +620,13 @@ export class ClientConnection implements Sweepable {
   private fail(status: number, body: string): void {
     if (this.phase === 'closed') return;
     if (this.responseStarted) {
-      this.destroy();
+      this.cut();
       return;
     }
     this.phase = 'closed';
     this.ctx.sweeper.unwatch(this);
     this.releaseUpstreams();
-    if (this.up !== null) this.retire(this.up);
+    if (this.up !== null) this.retire(this.up, true);
     this.inbuf = null;
     this.endClient(errorResponse(status, body));
     if (this.ctx.log.debugEnabled) this.ctx.log.debug('request refused', { status, reason: body });
@@ -580,11 +647,22 @@ export class ClientConnection implements Sweepable {
     this.fail(502, 'Intercept: internal error in the sidecar.');
   }
 
-  private retire(up: Upstream): void {
+  /**
+   * Lets go of an upstream. A tunnel stream is ended with END_STREAM, and its peer's end is awaited
+   * (bounded) so that it closes without a reset: HTTP/2 peers treat many resets as an attack and end
+   * the whole session. `abort` resets instead: for what was cut or cannot be trusted.
+   */
+  private retire(up: Upstream, abort = false): void {
     up.dead = true;
     if (this.app === up) this.app = null;
     if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
-    up.stream.destroy();
+    if (up.retired) {
+      if (abort && !up.stream.destroyed) abortStream(up);
+      return;
+    }
+    up.retired = true;
+    if (abort || up.session === null) abortStream(up);
+    else endStream(up.stream as http2.ClientHttp2Stream);
   }
 
   private releaseUpstreams(): void {
@@ -595,11 +673,54 @@ export class ClientConnection implements Sweepable {
   /** Ends the connection and its upstreams at once; whatever is in flight is cut. */
   private destroy(): void {
     if (this.phase === 'closed' && this.client.destroyed) return;
+    this.close();
+    this.client.destroy();
+  }
+
+  /** Resets the client connection: a response cut short must never look whole to the client. */
+  private cut(): void {
+    if (this.client.destroyed) return;
+    this.close();
+    // A socket whose FIN is already sent cannot be reset (and its handle would not close).
+    if (this.client.writableEnded) this.client.destroy();
+    else this.client.resetAndDestroy();
+  }
+
+  private close(): void {
     this.phase = 'closed';
     this.ctx.sweeper.unwatch(this);
     this.inbuf = null;
-    if (this.up !== null) this.retire(this.up);
+    if (this.up !== null) this.retire(this.up, !this.exchangeComplete());
     this.releaseUpstreams();
-    this.client.destroy();
   }
+
+  private exchangeComplete(): boolean {
+    return this.responseDone && (this.reqBody?.done ?? true);
+  }
+}
+
+/**
+ * Node ends a tunnel stream's readable side also when the stream was reset or its tunnel went away;
+ * only an end with no error code, on a tunnel that still stands, is the peer's END_STREAM.
+ */
+function endedCleanly(up: Upstream): boolean {
+  if (up.session === null) return true;
+  return !up.session.closed && ((up.stream as http2.ClientHttp2Stream).rstCode ?? http2.constants.NGHTTP2_NO_ERROR) === http2.constants.NGHTTP2_NO_ERROR;
+}
+
+/** A TCP connection closes; a tunnel stream is reset with CANCEL. */
+function abortStream(up: Upstream): void {
+  if (up.session === null) up.stream.destroy();
+  else (up.stream as http2.ClientHttp2Stream).close(http2.constants.NGHTTP2_CANCEL);
+}
+
+/** Ends our side of a tunnel stream, reads and drops what the peer still sends until it ends its side. */
+function endStream(stream: http2.ClientHttp2Stream): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.on('error', () => undefined);
+  stream.resume();
+  if (!stream.writableEnded) stream.end();
+  const linger = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), Defaults.streamLingerMs);
+  linger.unref();
+  stream.once('close', () => clearTimeout(linger));
 }

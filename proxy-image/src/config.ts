@@ -23,6 +23,8 @@ export interface ProxyConfig {
   readonly idleTimeoutMs: number;
   /** On SIGTERM, how long requests in flight may take to finish before the rest is cut. */
   readonly drainMs: number;
+  /** How long a tunnel may take to start its HTTP/2 session, and to answer each CONNECT. */
+  readonly tunnelTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: ProxyConfig } | { ok: false; error: string } | { ok: 'help' } | { ok: 'version' };
@@ -46,6 +48,8 @@ Usage: intercept-proxy --listen <listenPort>:<appPort> [--listen ...] [options]
   --header-timeout <s>      time a client has to send a whole request head (env INTERCEPT_HEADER_TIMEOUT, default 30)
   --idle-timeout <s>        idle keep-alive connections are closed after this (env INTERCEPT_IDLE_TIMEOUT, default 120)
   --drain-timeout <s>       on SIGTERM, time for requests in flight to finish (env INTERCEPT_DRAIN_TIMEOUT, default 20)
+  --tunnel-timeout <s>      time a developer's tunnel has to start its HTTP/2 session after the handshake, and to
+                            answer each intercepted connection (env INTERCEPT_TUNNEL_TIMEOUT, default ${Defaults.tunnelTimeoutSeconds})
   --help, --version
 `;
 
@@ -61,6 +65,7 @@ const FLAGS: Record<string, string> = {
   '--header-timeout': 'INTERCEPT_HEADER_TIMEOUT',
   '--idle-timeout': 'INTERCEPT_IDLE_TIMEOUT',
   '--drain-timeout': 'INTERCEPT_DRAIN_TIMEOUT',
+  '--tunnel-timeout': 'INTERCEPT_TUNNEL_TIMEOUT',
 };
 
 class ConfigError extends Error {}
@@ -124,6 +129,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
         headerTimeoutMs: positive(one('--header-timeout') ?? '30', '--header-timeout', true) * 1000,
         idleTimeoutMs: positive(one('--idle-timeout') ?? '120', '--idle-timeout', true) * 1000,
         drainMs: positive(one('--drain-timeout') ?? '20', '--drain-timeout', true) * 1000,
+        tunnelTimeoutMs: positive(one('--tunnel-timeout') ?? String(Defaults.tunnelTimeoutSeconds), '--tunnel-timeout', true) * 1000,
       },
     };
   } catch (e) {

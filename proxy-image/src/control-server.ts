@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { checkClaim, checkDeveloper } from '../../src/protocol/claim';
-import { CLOSE_SIDECAR_SHUTDOWN, Defaults, HandshakeHeader, PROTOCOL_VERSION, STATUS_PATH, TUNNEL_PATH } from '../../src/protocol/constants';
+import { CLOSE_REPLACED, CLOSE_SIDECAR_SHUTDOWN, Defaults, HandshakeHeader, PROTOCOL_VERSION, STATUS_PATH, TUNNEL_PATH } from '../../src/protocol/constants';
 import type { ClaimInfo, ClaimRegistry, ClaimRequest } from './claims';
 import type { PortMapping } from './config';
 import type { Logger } from './log';
@@ -16,6 +16,8 @@ export interface ControlServerOptions {
   readonly registry: ClaimRegistry<TunnelSession>;
   readonly log: Logger;
   readonly heartbeatMs?: number;
+  /** Bound on a tunnel starting its HTTP/2 session and on each CONNECT's answer. */
+  readonly tunnelTimeoutMs?: number;
 }
 
 type Refusal = { status: number; error: string; message: string; extra?: Record<string, unknown> };
@@ -72,12 +74,17 @@ export class ControlServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new TunnelSession(ws, this.opts.log, parsed.developer, this.opts.heartbeatMs);
+      const session = new TunnelSession(ws, this.opts.log, parsed.developer, {
+        heartbeatMs: this.opts.heartbeatMs,
+        timeoutMs: this.opts.tunnelTimeoutMs,
+      });
       const outcome = this.opts.registry.claim(parsed, session);
       if (!outcome.ok) {
         session.close(4009, 'claim held'); // another handshake won in between: cannot happen in one event loop turn
         return;
       }
+      // The old tunnel of the same holder is closed; requests on their way to it move to this one.
+      outcome.replaced?.close(CLOSE_REPLACED, 'replaced by a newer tunnel with the same lease');
       const record = outcome.record;
       this.sessions.add(session);
       session.on('closed', (onPurpose) => {

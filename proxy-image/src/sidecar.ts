@@ -26,7 +26,13 @@ export class Sidecar {
   ) {
     this.registry = new ClaimRegistry(config.graceMs, log);
     this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs);
-    this.control = new ControlServer({ port: config.controlPort, mappings: config.mappings, registry: this.registry, log });
+    this.control = new ControlServer({
+      port: config.controlPort,
+      mappings: config.mappings,
+      registry: this.registry,
+      log,
+      tunnelTimeoutMs: config.tunnelTimeoutMs,
+    });
     this.health = createHealthServer();
     for (const m of config.mappings) {
       const ctx = {

@@ -2,8 +2,8 @@
 // register here, and a periodic sweep ends those too slow to send a head or idle for too long.
 
 export interface Sweepable {
-  /** The connection has received part of a head: the head timeout applies, not the idle timeout. */
-  readonly hasPartialHead: boolean;
+  /** The connection waits for a request head (new, or part of a head came): the head timeout applies, not the idle timeout. */
+  readonly awaitingHead: boolean;
   onHeadTimeout(): void;
   onIdleTimeout(): void;
 }
@@ -38,7 +38,7 @@ export class Sweeper {
   private sweep(): void {
     const now = Date.now();
     for (const [conn, since] of this.waiting) {
-      if (conn.hasPartialHead) {
+      if (conn.awaitingHead) {
         if (now - since > this.headerTimeoutMs) {
           this.waiting.delete(conn);
           conn.onHeadTimeout();

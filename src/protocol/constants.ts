@@ -37,6 +37,8 @@ export const StreamHeader = {
 export const CLOSE_RELEASE = 1000;
 /** WebSocket close code the sidecar uses when it shuts down. */
 export const CLOSE_SIDECAR_SHUTDOWN = 1001;
+/** WebSocket close code the sidecar uses for a tunnel that a newer one with the same lease replaced. */
+export const CLOSE_REPLACED = 4001;
 
 export const Defaults = {
   controlPort: 15000,
@@ -46,4 +48,8 @@ export const Defaults = {
   /** A tunnel WebSocket message never needs to be large: HTTP/2 frames are at most 16 KiB by default. */
   maxTunnelMessageBytes: 1024 * 1024,
   heartbeatMs: 10_000,
+  /** The sidecar's bound on a tunnel starting its HTTP/2 session and on each CONNECT's answer. */
+  tunnelTimeoutSeconds: 10,
+  /** After the sidecar ends its side of a CONNECT stream, how long the peer has to end its own. */
+  streamLingerMs: 5_000,
 } as const;

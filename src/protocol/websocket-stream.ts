@@ -5,7 +5,12 @@
 import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 
-export function webSocketStream(ws: WebSocket): Duplex {
+export interface WebSocketStreamOptions {
+  /** Sees every chunk written, before it is sent. */
+  readonly onWrite?: (chunk: Buffer) => void;
+}
+
+export function webSocketStream(ws: WebSocket, opts: WebSocketStreamOptions = {}): Duplex {
   const stream = new Duplex({
     read: () => ws.resume(),
     write: (chunk: Buffer, _enc, cb) => {
@@ -13,12 +18,18 @@ export function webSocketStream(ws: WebSocket): Duplex {
         cb(new Error('the tunnel WebSocket is closed'));
         return;
       }
+      opts.onWrite?.(chunk);
       ws.send(chunk, { binary: true }, (err) => cb(err ?? null));
     },
     final: (cb) => cb(), // a WebSocket has no half-close; the tunnel closes it
     destroy: (err, cb) => cb(err),
   });
-  ws.on('message', (data: Buffer) => {
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // The protocol carries binary messages only: a text message is a peer that does not speak it.
+    if (!isBinary) {
+      ws.terminate();
+      return;
+    }
     if (!stream.push(data)) ws.pause();
   });
   ws.on('close', () => stream.push(null));

@@ -12,6 +12,7 @@ import { Duplex } from 'node:stream';
 import { SidecarProcess } from '../support/sidecar-process';
 import { get, startNamedServer, type NamedServer } from '../support/servers';
 import { dialTcp, openTunnel } from '../support/tunnels';
+import { waitFor, waitForClaims } from '../support/wait';
 import { TunnelError } from '../../src/core/tunnel/errors';
 import { TunnelClient } from '../../src/core/tunnel/tunnel-client';
 import type { InterceptedRequest } from '../../src/core/tunnel/exchange-observer';
@@ -213,7 +214,7 @@ describe('routing by claim', () => {
     await started;
     await closed;
     assert.equal(tunnel.state, 'closed');
-    await waitForStatus(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'early-close'));
+    await waitForClaims(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'early-close'));
     assert.equal((await get(sidecar.port, '/e', { 'x-intercept-id': 'early-close' })).body, 'app GET /e');
   });
 
@@ -229,7 +230,7 @@ describe('routing by claim', () => {
       });
       const held = await openTunnel(sidecar, 'carl-1', carl.port, { developer: 'carl' });
       await held.close();
-      await waitForStatus(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'carl-1'));
+      await waitForClaims(sidecar.controlPort, (claims) => !claims.some((c) => c.value === 'carl-1'));
       const again = await openTunnel(sidecar, 'carl-1', carl.port, { developer: 'dana' });
       assert.equal((await get(sidecar.port, '/', { 'x-intercept-id': 'carl-1' })).body, 'carl-laptop GET /');
       await again.close();
@@ -238,21 +239,3 @@ describe('routing by claim', () => {
     }
   });
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function waitForStatus(controlPort: number, cond: (claims: Array<{ value: string }>) => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const r = await get(controlPort, '/v1/status');
-    if (cond((JSON.parse(r.body) as { claims: Array<{ value: string }> }).claims)) return;
-    if (Date.now() > deadline) throw new Error(`status never matched: ${r.body}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}

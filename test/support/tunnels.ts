@@ -35,8 +35,11 @@ export async function openTunnel(
 export class CuttableRelay {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs: Array<[client: net.Socket, upstream: net.Socket]> = [];
   private open = true;
   port = 0;
+  /** Bytes that arrived from the target while frozen (and were dropped). */
+  frozenBytesFromTarget = 0;
 
   constructor(private readonly targetPort: number) {
     this.server = net.createServer((client) => {
@@ -49,6 +52,7 @@ export class CuttableRelay {
       const upstream = net.connect({ host: '127.0.0.1', port: this.targetPort });
       this.sockets.add(upstream);
       upstream.once('close', () => this.sockets.delete(upstream));
+      this.pairs.push([client, upstream]);
       client.pipe(upstream).pipe(client);
       const end = (): void => {
         client.destroy();
@@ -66,6 +70,19 @@ export class CuttableRelay {
     await once(this.server, 'listening');
     this.port = (this.server.address() as net.AddressInfo).port;
     return this;
+  }
+
+  /**
+   * Stops carrying bytes while keeping every connection open: a laptop that went to sleep or off the
+   * network, whose connections neither side has noticed are dead yet.
+   */
+  freeze(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.on('data', () => undefined).resume();
+      upstream.on('data', (c: Buffer) => (this.frozenBytesFromTarget += c.length)).resume();
+    }
   }
 
   /** Drops every connection at once (the laptop's network went away). */

@@ -14,6 +14,8 @@ export type TunnelFailure =
   | { readonly kind: 'bad-claim'; readonly message: string; readonly field: string }
   /** The control port could not be reached or did not answer the handshake. */
   | { readonly kind: 'unreachable'; readonly message: string }
+  /** A newer tunnel with the same lease took the claim over (the same holder reconnected elsewhere). */
+  | { readonly kind: 'replaced'; readonly message: string }
   /** Any other answer. */
   | { readonly kind: 'unexpected'; readonly message: string; readonly status: number };
 

@@ -67,11 +67,16 @@ function bridge(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
       }
       return;
     }
-    stream.destroy();
+    abort(stream);
   });
   // Half-closes travel through the pipes; a reset on either side resets the other.
   stream.on('close', () => local.destroy());
   local.on('close', (hadError) => {
-    if (hadError && !stream.destroyed) stream.destroy();
+    if (hadError) abort(stream);
   });
+}
+
+/** Resets a stream with CANCEL: a reset with no error code would read as a complete response. */
+function abort(stream: http2.ServerHttp2Stream): void {
+  if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
 }

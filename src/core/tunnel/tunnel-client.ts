@@ -11,7 +11,8 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { checkClaim, checkDeveloper, type Claim } from '../../protocol/claim';
-import { CLOSE_RELEASE, Defaults, HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../protocol/constants';
+import { CLOSE_RELEASE, CLOSE_REPLACED, Defaults, HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../protocol/constants';
+import { GoawayWatch } from '../../protocol/http2-goaway-watch';
 import { webSocketStream } from '../../protocol/websocket-stream';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { failureFromRefusal, TunnelError } from './errors';
@@ -135,7 +136,9 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
       }, this.opts.handshakeTimeoutMs ?? 10_000);
       ws.once('open', () => {
         clearTimeout(timer);
-        const stream = webSocketStream(ws);
+        // A session that ended by its own GOAWAY (the sidecar sent garbage) is a drop: reconnect.
+        const goaway = new GoawayWatch(0, () => setImmediate(() => ws.terminate()));
+        const stream = webSocketStream(ws, { onWrite: (chunk) => goaway.observe(chunk) });
         stream.on('error', () => undefined); // the WebSocket's close drives reconnects
         const session = serveTunnel(stream, this.opts.local, {
           onRequest: (r) => this.emit('request', r),
@@ -189,11 +192,17 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
     conn.session.once('close', () => {
       if (conn.ws.readyState === WebSocket.OPEN) conn.ws.terminate();
     });
-    conn.ws.once('close', () => {
+    conn.ws.once('close', (code: number) => {
       clearInterval(conn.heartbeat);
       conn.session.destroy();
       if (this.current !== conn) return;
       this.current = null;
+      if (code === CLOSE_REPLACED) {
+        // Another tunnel of this lease holds the claim now; taking it back would make the two fight.
+        this.setState('closed');
+        this.emit('failed', new TunnelError({ kind: 'replaced', message: 'A newer tunnel with the same lease took this claim over.' }));
+        return;
+      }
       void this.reconnect();
     });
   }
