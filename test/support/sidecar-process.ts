@@ -102,6 +102,18 @@ export class SidecarProcess {
     return Number(kb[1]) * 1024;
   }
 
+  /**
+   * CPU time (user + system) the sidecar process has used so far, in seconds, from /proc. Linux
+   * reports it in USER_HZ ticks, which is 100 per second on every architecture Node runs on.
+   */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line; the slice starts at field 3.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
   /** Resolves with the first log line (already logged or coming) that matches. */
   waitForLog(match: (l: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> {
     const found = this.logs.find(match);
@@ -128,6 +140,22 @@ export class SidecarProcess {
         this.child.off('exit', onExit);
       };
       this.child.stdout.on('data', onData);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  /** Resolves with the exit code once the process has ended; rejects if it runs on past `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<number | null> {
+    if (!this.alive) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('exit', onExit);
+        reject(new Error(`the sidecar was still running ${timeoutMs} ms later`));
+      }, timeoutMs);
+      const onExit = (code: number | null): void => {
+        clearTimeout(timer);
+        resolve(code);
+      };
       this.child.once('exit', onExit);
     });
   }
