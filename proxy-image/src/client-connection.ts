@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BodyReader } from '../../src/protocol/http1/body';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import { logPath } from '../../src/protocol/log-path';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
 import type { Logger } from './log';
 import { matchClaim } from './match';
@@ -363,7 +364,7 @@ export class ClientConnection implements Sweepable {
     if (this.ctx.log.debugEnabled) {
       this.ctx.log.debug('request', {
         method: req.method,
-        path: req.target.split('?')[0],
+        path: logPath(req.target),
         route: this.record === null ? 'app' : 'tunnel',
         developer: this.record?.developer,
         status: resp.status,
