@@ -10,6 +10,7 @@ import { BodyReader } from '../../src/protocol/http1/body';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import { logPath } from '../../src/protocol/log-path';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import { outOfFdsCode, type FdExhaustionWarning } from './fd-exhaustion';
 import type { Logger } from './log';
 import { matchClaim } from './match';
 import { errorResponse } from './responses';
@@ -25,6 +26,7 @@ export interface ProxyContext {
   readonly maxHeaderBytes: number;
   readonly sweeper: Sweeper;
   readonly graceMs: number;
+  readonly fdWarning: FdExhaustionWarning;
 }
 
 type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
@@ -391,6 +393,10 @@ export class ClientConnection implements Sweepable {
   private appUpstream(): Upstream {
     if (this.app !== null && !this.app.dead) return this.app;
     const socket = net.connect({ host: this.ctx.appHost, port: this.ctx.appPort, noDelay: true });
+    socket.once('error', (err) => {
+      const code = outOfFdsCode(err);
+      if (code !== undefined) this.ctx.fdWarning.report('connecting to the app', code);
+    });
     this.app = this.adopt(socket, null);
     return this.app;
   }
@@ -497,12 +503,17 @@ export class ClientConnection implements Sweepable {
       return;
     }
     if (up.session === null) {
+      const app = `${this.ctx.appHost}:${this.ctx.appPort}`;
       const code = err === null ? undefined : (err as NodeJS.ErrnoException).code;
+      const outOfFds = outOfFdsCode(err);
       this.fail(
         502,
         code === 'ECONNREFUSED'
-          ? `Intercept: nothing listens on the app's port ${this.ctx.appHost}:${this.ctx.appPort} in this pod.`
-          : `Intercept: the app at ${this.ctx.appHost}:${this.ctx.appPort} closed the connection without answering${code ? ` (${code})` : ''}.`,
+          ? `Intercept: nothing listens on the app's port ${app} in this pod.`
+          : outOfFds !== undefined
+            ? `Intercept: the sidecar is out of file descriptors (${outOfFds}), so it could not connect to the app at ${app}. ` +
+              'The app is not at fault; the sidecar serves again as its connections close.'
+            : `Intercept: the app at ${app} closed the connection without answering${code ? ` (${code})` : ''}.`,
       );
     } else {
       const r = this.record;
