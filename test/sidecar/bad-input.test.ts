@@ -13,25 +13,7 @@ import { get, startNamedServer, type NamedServer } from '../support/servers';
 import { openTunnel } from '../support/tunnels';
 import { TunnelError } from '../../src/core/tunnel/errors';
 import { HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../src/protocol/constants';
-
-/** Writes raw bytes, returns all that comes back until the sidecar closes the connection. */
-async function raw(port: number, ...parts: Array<string | Buffer>): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => undefined);
-  for (const p of parts) socket.write(p);
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('latin1');
-}
-
-function handshake(headers: Record<string, string>): string {
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  return (
-    `GET ${TUNNEL_PATH} HTTP/1.1\r\nHost: control\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-    `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n${lines}\r\n`
-  );
-}
+import { handshake, raw } from '../support/raw-http';
 
 const goodClaim = {
   [HandshakeHeader.protocol]: String(PROTOCOL_VERSION),

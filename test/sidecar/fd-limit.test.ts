@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SidecarProcess } from '../support/sidecar-process';
+import { raw } from '../support/raw-http';
 import { get, startNamedServer } from '../support/servers';
 
 const FD_LIMIT = 64;
@@ -17,17 +18,6 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 500
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await delay(5);
   }
-}
-
-/** Sends one request on a new connection; returns all that comes back until the sidecar closes it. */
-async function request(port: number, head: string): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => undefined);
-  socket.write(head);
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('latin1');
 }
 
 describe('out of file descriptors', () => {
@@ -49,7 +39,7 @@ describe('out of file descriptors', () => {
 
       // Each request's connection takes the last descriptor, so connecting to the app fails.
       for (const path of ['/first', '/second']) {
-        const answer = await request(sidecar.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        const answer = await raw(sidecar.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
         assert.match(answer, /^HTTP\/1\.1 502 /);
         assert.match(answer, /the sidecar is out of file descriptors \(EMFILE\)/);
         assert.match(answer, /The app is not at fault/);
