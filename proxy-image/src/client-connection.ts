@@ -10,7 +10,9 @@ import type { Duplex } from 'node:stream';
 import { Defaults } from '../../src/protocol/constants';
 import { BodyReader } from '../../src/protocol/http1/body';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import { logPath } from '../../src/protocol/log-path';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import { outOfFdsCode, type FdExhaustionWarning } from './fd-exhaustion';
 import type { Logger } from './log';
 import { matchClaim } from './match';
 import { errorResponse } from './responses';
@@ -26,6 +28,7 @@ export interface ProxyContext {
   readonly maxHeaderBytes: number;
   readonly sweeper: Sweeper;
   readonly graceMs: number;
+  readonly fdWarning: FdExhaustionWarning;
 }
 
 type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
@@ -417,7 +420,7 @@ export class ClientConnection implements Sweepable {
     if (this.ctx.log.debugEnabled) {
       this.ctx.log.debug('request', {
         method: req.method,
-        path: req.target.split('?')[0],
+        path: logPath(req.target),
         route: this.record === null ? 'app' : 'tunnel',
         developer: this.record?.developer,
         status: resp.status,
@@ -444,6 +447,10 @@ export class ClientConnection implements Sweepable {
   private appUpstream(): Upstream {
     if (this.app !== null && !this.app.dead) return this.app;
     const socket = net.connect({ host: this.ctx.appHost, port: this.ctx.appPort, noDelay: true });
+    socket.once('error', (err) => {
+      const code = outOfFdsCode(err);
+      if (code !== undefined) this.ctx.fdWarning.report('connecting to the app', code);
+    });
     this.app = this.adopt(socket, null);
     return this.app;
   }
@@ -562,12 +569,17 @@ export class ClientConnection implements Sweepable {
       return;
     }
     if (up.session === null) {
+      const app = `${this.ctx.appHost}:${this.ctx.appPort}`;
       const code = err === null ? undefined : (err as NodeJS.ErrnoException).code;
+      const outOfFds = outOfFdsCode(err);
       this.fail(
         502,
         code === 'ECONNREFUSED'
-          ? `Intercept: nothing listens on the app's port ${this.ctx.appHost}:${this.ctx.appPort} in this pod.`
-          : `Intercept: the app at ${this.ctx.appHost}:${this.ctx.appPort} closed the connection without answering${code ? ` (${code})` : ''}.`,
+          ? `Intercept: nothing listens on the app's port ${app} in this pod.`
+          : outOfFds !== undefined
+            ? `Intercept: the sidecar is out of file descriptors (${outOfFds}), so it could not connect to the app at ${app}. ` +
+              'The app is not at fault; the sidecar serves again as its connections close.'
+            : `Intercept: the app at ${app} closed the connection without answering${code ? ` (${code})` : ''}.`,
       );
     } else {
       const r = this.record;

@@ -1,5 +1,7 @@
-// The control port: bound to 127.0.0.1 and in no Service, so only a port-forward reaches it. A
-// WebSocket handshake claims a route; a refusal is an honest HTTP answer (400, 409, 426).
+// The control port: bound to 127.0.0.1 and in no Service, so only a port-forward reaches it. It
+// serves the status and, with a WebSocket handshake, claims a route. Every refusal is an honest HTTP
+// answer of one shape (control-refusals.ts), decided in a fixed order: path, then method and
+// upgrade, then protocol version, claim fields, port, and last whether the claim is held.
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -7,6 +9,7 @@ import { checkClaim, checkDeveloper } from '../../src/protocol/claim';
 import { CLOSE_REPLACED, CLOSE_SIDECAR_SHUTDOWN, Defaults, HandshakeHeader, PROTOCOL_VERSION, STATUS_PATH, TUNNEL_PATH } from '../../src/protocol/constants';
 import type { ClaimInfo, ClaimRegistry, ClaimRequest } from './claims';
 import type { PortMapping } from './config';
+import { closeWithRefusal, respondWithRefusal, type Refusal } from './control-refusals';
 import type { Logger } from './log';
 import { TunnelSession } from './tunnel-session';
 
@@ -20,7 +23,28 @@ export interface ControlServerOptions {
   readonly tunnelTimeoutMs?: number;
 }
 
-type Refusal = { status: number; error: string; message: string; extra?: Record<string, unknown> };
+/** RFC 6455: a Sec-WebSocket-Key is 16 bytes in base64. */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** RFC 6455 is version 13; ws also speaks the last draft, 8. */
+const WEBSOCKET_VERSIONS = ['13', '8'];
+
+const HANDSHAKE_SHAPE = 'a GET with Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13';
+
+function headerValue(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function notWebSocket(problem: string): Refusal {
+  return { status: 400, error: 'not-websocket', message: `The tunnel endpoint takes a WebSocket handshake (${HANDSHAKE_SHAPE}); ${problem}.` };
+}
+
+/** A request Node's HTTP parser refused: the answer names the problem, never the bytes. */
+function clientErrorRefusal(err: NodeJS.ErrnoException): Refusal {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, error: 'head-too-large', message: 'The request head is too large.' };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, error: 'request-timeout', message: 'The request did not arrive in time.' };
+  return { status: 400, error: 'bad-request', message: `The request is not valid HTTP/1.1 (${err.code ?? 'parse error'}).` };
+}
 
 export class ControlServer {
   readonly server: http.Server;
@@ -30,10 +54,15 @@ export class ControlServer {
   constructor(private readonly opts: ControlServerOptions) {
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.server.on('clientError', (_err, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      socket.destroy();
+    // Every answer on this port is written whole at once, so a refusal written here always follows
+    // complete responses, never the middle of one.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (err.code === 'ECONNRESET') socket.destroy();
+      else closeWithRefusal(socket, clientErrorRefusal(err));
     });
+    // What ws itself would refuse after the checks in route() (a malformed Sec-WebSocket-Protocol),
+    // in the same shape as every other refusal.
+    this.wss.on('wsClientError', (err, socket) => closeWithRefusal(socket, notWebSocket(err.message)));
     this.wss.on('error', (err) => opts.log.warn('control websocket error', { error: err.message }));
   }
 
@@ -53,19 +82,21 @@ export class ControlServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.method === 'GET' && req.url === STATUS_PATH) {
+    const route = this.route(req, false);
+    if (route === 'status') {
       const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list() });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found. The control port serves ${STATUS_PATH} and ${TUNNEL_PATH}.\n`);
+    respondWithRefusal(res, route);
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const parsed = this.readHandshake(req);
+    const route = this.route(req, true);
+    const parsed = route === 'handshake' ? this.readClaim(req) : route;
     if ('status' in parsed) {
-      this.refuse(socket, parsed);
+      closeWithRefusal(socket, parsed);
       return;
     }
     const holder = this.opts.registry.conflict(parsed);
@@ -95,17 +126,39 @@ export class ControlServer {
     });
   }
 
-  private readHandshake(req: http.IncomingMessage): ClaimRequest | Refusal {
-    const h = (name: string): string | undefined => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) {
-      return { status: 404, error: 'not-found', message: `The tunnel endpoint is ${TUNNEL_PATH}.` };
+  /**
+   * The first two steps of the order: the path, then the method and the upgrade. 'status' for a
+   * plain request of the status; 'handshake' for a WebSocket handshake on the tunnel endpoint, whose
+   * claim is read next; otherwise the refusal.
+   */
+  private route(req: http.IncomingMessage, upgrade: false): 'status' | Refusal;
+  private route(req: http.IncomingMessage, upgrade: true): 'handshake' | Refusal;
+  private route(req: http.IncomingMessage, upgrade: boolean): 'status' | 'handshake' | Refusal {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === STATUS_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return { status: 405, error: 'method-not-allowed', message: `${STATUS_PATH} takes GET.`, headers: { allow: 'GET, HEAD' } };
+      }
+      if (upgrade) return { status: 400, error: 'bad-request', message: `${STATUS_PATH} takes a plain GET, without an upgrade.` };
+      return 'status';
     }
-    if ((h('upgrade') ?? '').toLowerCase() !== 'websocket') {
-      return { status: 400, error: 'not-websocket', message: 'The tunnel endpoint takes a WebSocket handshake.' };
+    if (path !== TUNNEL_PATH) {
+      return { status: 404, error: 'not-found', message: `The control port serves GET ${STATUS_PATH} and the tunnel handshake on ${TUNNEL_PATH}.` };
     }
+    if (req.method !== 'GET') {
+      return { status: 405, error: 'method-not-allowed', message: `${TUNNEL_PATH} takes a WebSocket handshake, ${HANDSHAKE_SHAPE}.`, headers: { allow: 'GET' } };
+    }
+    if (!upgrade || (headerValue(req, 'upgrade') ?? '').toLowerCase() !== 'websocket') return notWebSocket('this request does not upgrade to websocket');
+    if (!WEBSOCKET_KEY.test(headerValue(req, 'sec-websocket-key') ?? '')) return notWebSocket('Sec-WebSocket-Key is missing or invalid');
+    if (!WEBSOCKET_VERSIONS.includes(headerValue(req, 'sec-websocket-version') ?? '')) {
+      return { ...notWebSocket('Sec-WebSocket-Version is missing or not 13'), headers: { 'sec-websocket-version': '13' } };
+    }
+    return 'handshake';
+  }
+
+  /** The rest of the order: protocol version, claim fields, port. */
+  private readClaim(req: http.IncomingMessage): ClaimRequest | Refusal {
+    const h = (name: string): string | undefined => headerValue(req, name);
     const version = h(HandshakeHeader.protocol);
     if (version !== String(PROTOCOL_VERSION)) {
       return {
@@ -145,23 +198,11 @@ export class ControlServer {
 
   private refuseHeld(socket: Duplex, req: ClaimRequest, holder: ClaimInfo): void {
     this.opts.log.info('claim refused', { port: req.port, header: req.header, value: req.value, developer: req.developer, holder: holder.developer });
-    this.refuse(socket, {
+    closeWithRefusal(socket, {
       status: 409,
       error: 'claim-held',
       message: `"${req.header}: ${req.value}" is already intercepted by ${holder.developer} (since ${holder.since}). Choose another value, or ask them to stop.`,
       extra: { holder },
     });
-  }
-
-  private refuse(socket: Duplex, r: Refusal): void {
-    const body = JSON.stringify({ error: r.error, message: r.message, ...r.extra });
-    socket.end(
-      `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status] ?? 'Error'}\r\n` +
-        'content-type: application/json\r\n' +
-        `${HandshakeHeader.protocol}: ${PROTOCOL_VERSION}\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        'connection: close\r\n\r\n' +
-        body,
-    );
   }
 }

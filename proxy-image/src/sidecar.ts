@@ -6,6 +6,7 @@ import { ClaimRegistry } from './claims';
 import { ClientConnection } from './client-connection';
 import type { ProxyConfig } from './config';
 import { ControlServer } from './control-server';
+import { outOfFdsCode, FdExhaustionWarning } from './fd-exhaustion';
 import { createHealthServer } from './health-server';
 import type { Logger } from './log';
 import { Sweeper } from './sweeper';
@@ -19,11 +20,13 @@ export class Sidecar {
   private readonly health: http.Server;
   private readonly connections = new Set<ClientConnection>();
   private onAllClosed: (() => void) | null = null;
+  private readonly fdWarning: FdExhaustionWarning;
 
   constructor(
     private readonly config: ProxyConfig,
     private readonly log: Logger,
   ) {
+    this.fdWarning = new FdExhaustionWarning(log);
     this.registry = new ClaimRegistry(config.graceMs, log);
     this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs);
     this.control = new ControlServer({
@@ -44,6 +47,7 @@ export class Sidecar {
         maxHeaderBytes: config.maxHeaderBytes,
         sweeper: this.sweeper,
         graceMs: config.graceMs,
+        fdWarning: this.fdWarning,
       };
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
         const conn = new ClientConnection(socket, ctx);
@@ -53,7 +57,6 @@ export class Sidecar {
           if (this.connections.size === 0) this.onAllClosed?.();
         });
       });
-      server.on('error', (err) => log.error('listen server error', { port: m.listenPort, error: err.message }));
       this.listeners.push(server);
     }
   }
@@ -70,12 +73,28 @@ export class Sidecar {
     await this.control.listen();
     await Promise.all(this.config.mappings.map((m, i) => listen(this.listeners[i]!, m.listenPort, this.config.bindAddress)));
     await listen(this.health, this.config.healthPort, this.config.bindAddress);
+    this.config.mappings.forEach((m, i) => this.listeners[i]!.on('error', (err) => this.onAcceptError(m.listenPort, err)));
+    this.control.server.on('error', (err) => this.onAcceptError(this.config.controlPort, err));
+    this.health.on('error', (err) => this.onAcceptError(this.config.healthPort, err));
     this.log.info('intercept-proxy started', {
       listen: this.config.mappings.map((m) => `${m.listenPort}->${this.config.appHost}:${m.appPort}`).join(','),
       controlPort: this.config.controlPort,
       healthPort: this.config.healthPort,
       graceMs: this.config.graceMs,
     });
+  }
+
+  /**
+   * A listening server's 'error' is a failed accept; the server goes on listening. At the limit of
+   * open files Node's event loop (libuv) keeps a reserve descriptor to accept and close the waiting
+   * connections and reports nothing: such clients see a closed connection, and the warning comes
+   * from the first request that cannot connect to the app. What arrives here is what that reserve
+   * could not handle, or another error.
+   */
+  private onAcceptError(port: number, err: Error): void {
+    const code = outOfFdsCode(err);
+    if (code !== undefined) this.fdWarning.report('accepting a connection', code);
+    else this.log.error('accepting a connection failed', { port, error: err.message });
   }
 
   /**

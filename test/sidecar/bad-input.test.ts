@@ -13,25 +13,7 @@ import { get, startNamedServer, type NamedServer } from '../support/servers';
 import { openTunnel } from '../support/tunnels';
 import { TunnelError } from '../../src/core/tunnel/errors';
 import { HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../src/protocol/constants';
-
-/** Writes raw bytes, returns all that comes back until the sidecar closes the connection. */
-async function raw(port: number, ...parts: Array<string | Buffer>): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => undefined);
-  for (const p of parts) socket.write(p);
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('latin1');
-}
-
-function handshake(headers: Record<string, string>): string {
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  return (
-    `GET ${TUNNEL_PATH} HTTP/1.1\r\nHost: control\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-    `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n${lines}\r\n`
-  );
-}
+import { handshake, raw } from '../support/raw-http';
 
 const goodClaim = {
   [HandshakeHeader.protocol]: String(PROTOCOL_VERSION),
@@ -211,7 +193,7 @@ function listeningSockets(): Map<number, string[]> {
 }
 
 describe('logging', () => {
-  it('never logs authorization, cookies or bodies, even at debug level', async () => {
+  it('never logs authorization, cookies, bodies, userinfo, path parameters or queries, even at debug level', async () => {
     const app = await startNamedServer('app');
     const ana = await startNamedServer('ana-laptop');
     const sidecar = await SidecarProcess.start({ appPorts: [app.port], logLevel: 'debug' });
@@ -220,6 +202,10 @@ describe('logging', () => {
       for (const claim of [{}, { 'x-intercept-id': 'ana-4f2c' }]) {
         const secretHeaders = { authorization: 'Bearer tok-SECRET-1', cookie: 'sid=SECRET-2', ...claim };
         await get(sidecar.port, '/p?key=SECRET-3', secretHeaders);
+        for (const target of ['http://user:SECRET-5@host.example/abs', '/j;jsessionid=SECRET-6', '/e%3Ftoken=SECRET-7', '/f%3ftoken=SECRET-8']) {
+          const answer = await get(sidecar.port, target, claim);
+          assert.equal(answer.status, 200, target);
+        }
         const socket = net.connect({ host: '127.0.0.1', port: sidecar.port });
         socket.end(`POST /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 13\r\n${Object.entries(claim).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\nbody-SECRET-4`);
         socket.resume();
@@ -227,6 +213,10 @@ describe('logging', () => {
       }
       await sidecar.waitForLog((l) => l.msg === 'request' && l.path === '/b' && l.route === 'tunnel');
       assert.ok(sidecar.logs.some((l) => l.msg === 'request' && l.route === 'app'), 'requests are logged at debug level');
+      for (const route of ['app', 'tunnel']) {
+        const paths = sidecar.logs.filter((l) => l.msg === 'request' && l.route === route).map((l) => l.path);
+        assert.deepEqual(paths, ['/p', '/abs', '/j', '/e', '/f', '/b'], `${route} paths`);
+      }
       assert.doesNotMatch(sidecar.rawOutput, /SECRET/);
     } finally {
       await tunnel.close();

@@ -64,15 +64,17 @@ describe('routing by claim', () => {
     assert.equal(other.body, 'app GET /b');
   });
 
-  it('reports each intercepted request to the extension without the query string', async () => {
-    const before = anaRequests.length;
-    await get(sidecar.port, '/report?token=secret', { 'x-intercept-id': 'ana-4f2c' });
-    await waitFor(() => anaRequests.length > before, 'request event');
-    const last = anaRequests.at(-1)!;
-    assert.equal(last.method, 'GET');
-    assert.equal(last.path, '/report');
-    assert.equal(last.status, 200);
-    assert.ok(last.bytesIn > 0 && last.bytesOut > 0);
+  it('reports each intercepted request to the extension without userinfo, path parameters or query', async () => {
+    for (const target of ['/report?token=secret', '/report;jsessionid=secret', 'http://user:secret@host.example/report%3Fsecret']) {
+      const before = anaRequests.length;
+      await get(sidecar.port, target, { 'x-intercept-id': 'ana-4f2c' });
+      await waitFor(() => anaRequests.length > before, 'request event');
+      const last = anaRequests.at(-1)!;
+      assert.equal(last.method, 'GET');
+      assert.equal(last.path, '/report', target);
+      assert.equal(last.status, 200);
+      assert.ok(last.bytesIn > 0 && last.bytesOut > 0);
+    }
   });
 
   it('routes a WebSocket upgrade by the header, and the socket stays with the local server', async () => {

@@ -2,7 +2,7 @@
 // pod would run it, and ends it. Tests read its JSON log lines and its memory.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -25,6 +25,8 @@ export interface SidecarOptions {
   readonly graceSeconds?: number;
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
+  /** The process's limit of open files (RLIMIT_NOFILE), set as a pod's runtime would. */
+  readonly fdLimit?: number;
 }
 
 export interface LogLine {
@@ -62,7 +64,11 @@ export class SidecarProcess {
       '--log-level', opts.logLevel ?? 'info',
       ...(opts.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a limit, a shell sets it and then becomes the sidecar (exec), so the pid stays the sidecar's.
+    const child =
+      opts.fdLimit === undefined
+        ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const sidecar = new SidecarProcess(child, listenPorts, controlPort, healthPort);
     let buffered = '';
     child.stdout.setEncoding('utf8');
@@ -102,6 +108,18 @@ export class SidecarProcess {
     return Number(kb[1]) * 1024;
   }
 
+  /**
+   * CPU time (user + system) the sidecar process has used so far, in seconds, from /proc. Linux
+   * reports it in USER_HZ ticks, which is 100 per second on every architecture Node runs on.
+   */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line; the slice starts at field 3.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
   /** Resolves with the first log line (already logged or coming) that matches. */
   waitForLog(match: (l: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> {
     const found = this.logs.find(match);
@@ -128,6 +146,30 @@ export class SidecarProcess {
         this.child.off('exit', onExit);
       };
       this.child.stdout.on('data', onData);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  /**
+   * File descriptors the process holds below `limit` (from /proc). Only those count against an
+   * RLIMIT_NOFILE of `limit`: a new descriptor always takes the lowest free number.
+   */
+  openFdsBelow(limit: number): number {
+    return readdirSync(`/proc/${this.child.pid}/fd`).filter((fd) => Number(fd) < limit).length;
+  }
+
+  /** Resolves with the exit code once the process has ended; rejects if it runs on past `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<number | null> {
+    if (!this.alive) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('exit', onExit);
+        reject(new Error(`the sidecar was still running ${timeoutMs} ms later`));
+      }, timeoutMs);
+      const onExit = (code: number | null): void => {
+        clearTimeout(timer);
+        resolve(code);
+      };
       this.child.once('exit', onExit);
     });
   }

@@ -3,12 +3,13 @@
 // make sense of them (not HTTP, a protocol switch) it stops reporting for that connection.
 import { BodyReader } from '../../protocol/http1/body';
 import { findHeadEnd, parseRequestHead, parseResponseHead } from '../../protocol/http1/head';
+import { logPath } from '../../protocol/log-path';
 
 export interface InterceptedRequest {
   /** When the request head arrived (ms since the epoch). */
   readonly time: number;
   readonly method: string;
-  /** The request target without its query string, which may carry secrets. */
+  /** The request path, without what may carry secrets: userinfo, path parameters, query, fragment (see logPath). */
   readonly path: string;
   readonly status: number;
   readonly durationMs: number;
@@ -92,7 +93,7 @@ export class ExchangeObserver {
         chunk,
         (buf, start, end) => {
           const head = parseRequestHead(buf, start, end);
-          this.open.push({ time: this.now(), method: head.method, path: head.target.split('?')[0]!, bytesIn: 0 });
+          this.open.push({ time: this.now(), method: head.method, path: logPath(head.target), bytesIn: 0 });
           return new BodyReader(head.framing, 400);
         },
         (n) => {

@@ -1,0 +1,65 @@
+// At its limit of open files the sidecar cannot connect to the app. That is the sidecar's trouble,
+// not the app's: the 502 says so, a warning is logged (once, not per request), and the sidecar serves
+// again as soon as connections close.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SidecarProcess } from '../support/sidecar-process';
+import { raw } from '../support/raw-http';
+import { get, startNamedServer } from '../support/servers';
+
+const FD_LIMIT = 64;
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(5);
+  }
+}
+
+describe('out of file descriptors', () => {
+  it('answers 502 naming the sidecar, not the app, warns once, and serves again when connections close', async () => {
+    const app = await startNamedServer('app');
+    const sidecar = await SidecarProcess.start({ appPorts: [app.port], fdLimit: FD_LIMIT });
+    const held: net.Socket[] = [];
+    try {
+      // Idle client connections, one at a time, until the sidecar has one descriptor left.
+      for (let i = 0; i < FD_LIMIT && sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 1; i++) {
+        const before = sidecar.openFdsBelow(FD_LIMIT);
+        const socket = net.connect({ host: '127.0.0.1', port: sidecar.port });
+        socket.on('error', () => undefined);
+        held.push(socket);
+        await once(socket, 'connect');
+        await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) > before, 'the sidecar accepted the connection');
+      }
+      assert.equal(sidecar.openFdsBelow(FD_LIMIT), FD_LIMIT - 1);
+
+      // Each request's connection takes the last descriptor, so connecting to the app fails.
+      for (const path of ['/first', '/second']) {
+        const answer = await raw(sidecar.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.match(answer, /^HTTP\/1\.1 502 /);
+        assert.match(answer, /the sidecar is out of file descriptors \(EMFILE\)/);
+        assert.match(answer, /The app is not at fault/);
+        assert.doesNotMatch(answer, /app at [^ ]+ closed the connection/);
+      }
+      const warning = await sidecar.waitForLog((l) => l.msg === 'out of file descriptors');
+      assert.equal(warning.level, 'warn');
+      assert.equal(warning.during, 'connecting to the app');
+      assert.equal(warning.code, 'EMFILE');
+      assert.equal(sidecar.logs.filter((l) => l.msg === 'out of file descriptors').length, 1, 'the second failure is not logged again');
+      assert.equal(app.seen.length, 0);
+
+      for (const socket of held) socket.destroy();
+      await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT / 2, 'the sidecar closed the connections');
+      assert.ok(sidecar.alive);
+      assert.equal((await get(sidecar.port, '/again')).body, 'app GET /again');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await sidecar.stop();
+      await app.close();
+    }
+  });
+});
