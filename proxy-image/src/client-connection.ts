@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BodyReader } from '../../src/protocol/http1/body';
-import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
 import type { Logger } from './log';
 import { matchClaim } from './match';
@@ -71,6 +71,8 @@ export function detectHttp1(buf: Buffer): 'http' | 'raw' | 'wait' {
 export class ClientConnection implements Sweepable {
   private phase: Phase = 'detect';
   private inbuf: Buffer | null = null;
+  private readonly requestHead = new HeadScanner('request');
+  private readonly responseHead = new HeadScanner('response');
 
   private app: Upstream | null = null;
   private readonly tunnels = new Map<TunnelSession, Upstream>();
@@ -195,15 +197,24 @@ export class ClientConnection implements Sweepable {
   private readHead(): boolean {
     let buf = this.inbuf;
     if (buf === null) return false;
-    // A client may send a stray CRLF after a body; RFC 9112 lets servers skip it.
+    // A client may send a stray CRLF after a body; RFC 9112 lets servers skip it. A bare LF or CR is
+    // refused below.
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
     if (start > 0) {
       buf = start === buf.length ? null : buf.subarray(start);
       this.inbuf = buf;
+      this.requestHead.reset();
       if (buf === null) return false;
     }
-    const end = findHeadEnd(buf, 0);
+    let end: number;
+    try {
+      end = this.requestHead.find(buf, 0);
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err;
+      this.fail(err.status, `Intercept: ${err.message}.`);
+      return false;
+    }
     if (end < 0) {
       if (this.clientEnded) this.destroy(); // the rest of this head will never come
       else if (buf.length > this.ctx.maxHeaderBytes) this.fail(431, 'Intercept: the request head is larger than this service accepts.');
@@ -229,6 +240,7 @@ export class ClientConnection implements Sweepable {
     this.resp = null;
     this.respBody = null;
     this.respHeadBuf = null;
+    this.responseHead.reset();
     this.responseStarted = false;
     this.responseDone = false;
     this.started = Date.now();
@@ -416,7 +428,14 @@ export class ClientConnection implements Sweepable {
         this.respHeadBuf = null;
       }
       for (;;) {
-        const end = findHeadEnd(buf, start);
+        let end: number;
+        try {
+          end = this.responseHead.find(buf, start);
+        } catch (err) {
+          if (!(err instanceof HttpParseError)) throw err;
+          this.upstreamFailed(`invalid response: ${err.message}`);
+          return;
+        }
         if (end < 0) {
           if (buf.length - start > MAX_RESPONSE_HEAD) {
             this.upstreamFailed('the response head is too large');
