@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { BodyReader } from '../../src/protocol/http1/body';
 import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import { detectProtocol } from './detect-protocol';
 import type { Logger } from './log';
 import { matchClaim } from './match';
 import { errorResponse } from './responses';
@@ -40,32 +41,6 @@ class Upstream {
     readonly stream: Duplex,
     readonly session: TunnelSession | null,
   ) {}
-}
-
-function isTokenChar(c: number): boolean {
-  // RFC 9110 tchar
-  return (
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-    c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
-    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
-  );
-}
-
-/** Does the connection speak HTTP/1.x? 'wait' until its first line tells. */
-export function detectHttp1(buf: Buffer): 'http' | 'raw' | 'wait' {
-  let i = 0;
-  while (i < buf.length && i <= 32) {
-    const c = buf[i]!;
-    if (c === 0x20 && i > 0) break;
-    if (!isTokenChar(c)) return 'raw';
-    i++;
-  }
-  if (i >= buf.length) return 'wait';
-  if (i > 32) return 'raw';
-  const eol = buf.indexOf('\r\n', i);
-  if (eol < 0) return buf.length > 16 * 1024 ? 'http' : 'wait'; // an overlong line is answered as HTTP
-  const line = buf.toString('latin1', Math.max(i, eol - 9), eol);
-  return / HTTP\/\d\.\d$/.test(line) && !line.endsWith(' HTTP/2.0') ? 'http' : 'raw';
 }
 
 export class ClientConnection implements Sweepable {
@@ -172,7 +147,7 @@ export class ClientConnection implements Sweepable {
       switch (this.phase) {
         case 'detect': {
           if (this.inbuf === null) return;
-          const kind = detectHttp1(this.inbuf);
+          const kind = detectProtocol(this.inbuf);
           if (kind === 'wait') return;
           if (kind === 'raw') {
             this.passThrough();
@@ -197,8 +172,8 @@ export class ClientConnection implements Sweepable {
   private readHead(): boolean {
     let buf = this.inbuf;
     if (buf === null) return false;
-    // A client may send a stray CRLF after a body; RFC 9112 lets servers skip it. A bare LF or CR is
-    // refused below.
+    // Empty lines (CRLF) before a request line may be skipped (RFC 9112 §2.2): a client may send a
+    // stray CRLF after a body, or before its first request. A bare LF or CR is refused below.
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
     if (start > 0) {
