@@ -9,9 +9,10 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Defaults } from '../../src/protocol/constants';
 import { BodyReader } from '../../src/protocol/http1/body';
-import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import { logPath } from '../../src/protocol/log-path';
 import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import { detectProtocol } from './detect-protocol';
 import { outOfFdsCode, type FdExhaustionWarning } from './fd-exhaustion';
 import type { Logger } from './log';
 import { matchClaim } from './match';
@@ -58,35 +59,11 @@ const ABORTED = new Error('closed without a clean end');
 /** How many times a request whose tunnel went away before it was sent looks for the claim's new tunnel. */
 const MAX_REROUTES = 3;
 
-function isTokenChar(c: number): boolean {
-  // RFC 9110 tchar
-  return (
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-    c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
-    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
-  );
-}
-
-/** Does the connection speak HTTP/1.x? 'wait' until its first line tells. */
-export function detectHttp1(buf: Buffer): 'http' | 'raw' | 'wait' {
-  let i = 0;
-  while (i < buf.length && i <= 32) {
-    const c = buf[i]!;
-    if (c === 0x20 && i > 0) break;
-    if (!isTokenChar(c)) return 'raw';
-    i++;
-  }
-  if (i >= buf.length) return 'wait';
-  if (i > 32) return 'raw';
-  const eol = buf.indexOf('\r\n', i);
-  if (eol < 0) return buf.length > 16 * 1024 ? 'http' : 'wait'; // an overlong line is answered as HTTP
-  const line = buf.toString('latin1', Math.max(i, eol - 9), eol);
-  return / HTTP\/\d\.\d$/.test(line) && !line.endsWith(' HTTP/2.0') ? 'http' : 'raw';
-}
-
 export class ClientConnection implements Sweepable {
   private phase: Phase = 'detect';
   private inbuf: Buffer | null = null;
+  private readonly requestHead = new HeadScanner('request');
+  private readonly responseHead = new HeadScanner('response');
 
   private app: Upstream | null = null;
   private readonly tunnels = new Map<TunnelSession, Upstream>();
@@ -193,7 +170,7 @@ export class ClientConnection implements Sweepable {
       switch (this.phase) {
         case 'detect': {
           if (this.inbuf === null) return;
-          const kind = detectHttp1(this.inbuf);
+          const kind = detectProtocol(this.inbuf);
           if (kind === 'wait') return;
           if (kind === 'raw') {
             this.passThrough();
@@ -218,15 +195,24 @@ export class ClientConnection implements Sweepable {
   private readHead(): boolean {
     let buf = this.inbuf;
     if (buf === null) return false;
-    // A client may send a stray CRLF after a body; RFC 9112 lets servers skip it.
+    // Empty lines (CRLF) before a request line may be skipped (RFC 9112 §2.2): a client may send a
+    // stray CRLF after a body, or before its first request. A bare LF or CR is refused below.
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
     if (start > 0) {
       buf = start === buf.length ? null : buf.subarray(start);
       this.inbuf = buf;
+      this.requestHead.reset();
       if (buf === null) return false;
     }
-    const end = findHeadEnd(buf, 0);
+    let end: number;
+    try {
+      end = this.requestHead.find(buf, 0);
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err;
+      this.fail(err.status, `Intercept: ${err.message}.`);
+      return false;
+    }
     if (end < 0) {
       if (this.clientEnded) this.destroy(); // the rest of this head will never come
       else if (buf.length > this.ctx.maxHeaderBytes) this.fail(431, 'Intercept: the request head is larger than this service accepts.');
@@ -253,6 +239,7 @@ export class ClientConnection implements Sweepable {
     this.resp = null;
     this.respBody = null;
     this.respHeadBuf = null;
+    this.responseHead.reset();
     this.responseStarted = false;
     this.responseDone = false;
     this.started = Date.now();
@@ -487,7 +474,14 @@ export class ClientConnection implements Sweepable {
         this.respHeadBuf = null;
       }
       for (;;) {
-        const end = findHeadEnd(buf, start);
+        let end: number;
+        try {
+          end = this.responseHead.find(buf, start);
+        } catch (err) {
+          if (!(err instanceof HttpParseError)) throw err;
+          this.upstreamFailed(`invalid response: ${err.message}`);
+          return;
+        }
         if (end < 0) {
           if (buf.length - start > MAX_RESPONSE_HEAD) {
             this.upstreamFailed('the response head is too large');
@@ -609,10 +603,16 @@ export class ClientConnection implements Sweepable {
     if (this.inbuf !== null) up.stream.write(this.inbuf);
     this.inbuf = null;
     this.client.pipe(up.stream);
-    up.stream.pipe(this.client);
+    // The upstream's clean end is passed on as a FIN; a reset, an aborted stream, a tunnel gone, as a reset.
+    up.stream.on('end', () => {
+      up.ended = endedCleanly(up);
+      if (up.ended) this.client.end();
+      else this.cut();
+    });
+    up.stream.pipe(this.client, { end: false });
     this.client.resume();
     up.stream.resume();
-    // The upstream ended: let what it sent last reach the client, then end. A reset is passed on.
+    // The upstream is gone: let what it sent last reach the client, then end.
     up.stream.on('close', () => {
       if (!up.ended) this.cut();
       else if (this.client.writableEnded) setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref();

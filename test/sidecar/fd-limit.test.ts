@@ -26,15 +26,19 @@ describe('out of file descriptors', () => {
     const sidecar = await SidecarProcess.start({ appPorts: [app.port], fdLimit: FD_LIMIT });
     const held: net.Socket[] = [];
     try {
-      // Idle client connections, one at a time, until the sidecar has one descriptor left.
-      for (let i = 0; i < FD_LIMIT && sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 1; i++) {
+      // Idle connections, one at a time, until the sidecar has one descriptor left. A client connection
+      // on the listen port takes two (the sidecar opens its app connection at once); one on the health
+      // port takes one, to land exactly.
+      const hold = async (port: number, fds: number): Promise<void> => {
         const before = sidecar.openFdsBelow(FD_LIMIT);
-        const socket = net.connect({ host: '127.0.0.1', port: sidecar.port });
+        const socket = net.connect({ host: '127.0.0.1', port });
         socket.on('error', () => undefined);
         held.push(socket);
         await once(socket, 'connect');
-        await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) > before, 'the sidecar accepted the connection');
-      }
+        await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) >= before + fds, 'the sidecar accepted the connection');
+      };
+      for (let i = 0; i < FD_LIMIT && sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 2; i++) await hold(sidecar.port, 2);
+      if (sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 1) await hold(sidecar.healthPort, 1);
       assert.equal(sidecar.openFdsBelow(FD_LIMIT), FD_LIMIT - 1);
 
       // Each request's connection takes the last descriptor, so connecting to the app fails.

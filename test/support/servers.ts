@@ -12,6 +12,8 @@ export interface NamedServer {
   readonly server: http.Server;
   /** Requests seen, in order: method, url and the raw header list. */
   readonly seen: Array<{ method: string; url: string; rawHeaders: string[] }>;
+  /** TCP connections accepted so far, whether or not a request was parsed on them. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startNamedServer(
 ): Promise<NamedServer> {
   const seen: NamedServer['seen'] = [];
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders });
     if (handler?.(req, res)) return;
@@ -47,6 +50,7 @@ export async function startNamedServer(
   });
   server.keepAliveTimeout = 60_000;
   server.on('connection', (s: net.Socket) => {
+    connections++;
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
@@ -68,6 +72,9 @@ export async function startNamedServer(
     port,
     server,
     seen,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       for (const c of wss.clients) c.terminate();
       for (const s of sockets) s.destroy();

@@ -55,3 +55,71 @@ describe('body framing', () => {
     assert.throws(() => reader.consume(huge, 0, huge.length), (e: unknown) => e instanceof HttpParseError && e.status === 502);
   });
 });
+
+/** Feeds a whole chunked body to a reader byte by byte; the bytes it took, or the error status. */
+function chunkedStatus(text: string, errorStatus = 400): number | { status: number } {
+  const bytes = Buffer.from(text, 'latin1');
+  const reader = new BodyReader({ kind: 'chunked' }, errorStatus);
+  try {
+    return run(reader, bytes, 1);
+  } catch (err) {
+    if (err instanceof HttpParseError) return { status: err.status };
+    throw err;
+  }
+}
+
+describe('chunk lines', () => {
+  it('takes a size with extensions: ;name, ;name=token, ;name="quoted string"', () => {
+    for (const line of ['5', '05', '5;a', '5;a=b', '5;a=b;c', '5;a="x y;\\"z"', '5;a="";b=1', '5;A-b.c!=~1']) {
+      const text = `${line}\r\nhello\r\n0\r\n\r\n`;
+      assert.equal(chunkedStatus(text), text.length, JSON.stringify(line));
+    }
+  });
+
+  it('refuses whitespace, an empty extension and anything but a token or quoted string', () => {
+    for (const line of ['5 x', '5 5', '5\t', '5 ', '5 ;a=b', '5; a=b', '5;a =b', '5;a= b', '5;a=b ', '5;', '5;;a', '5;=b', '5;a=', '5;a="x', '5;a="x"y', '5;a=b"c"', '5;a@b', '5;a=\x00', '5;a="\x7f"', '5x', '-5', 'x5', '', ' 5']) {
+      assert.deepEqual(chunkedStatus(`${line}\r\nhello\r\n0\r\n\r\n`), { status: 400 }, JSON.stringify(line));
+    }
+  });
+});
+
+describe('trailers', () => {
+  it('takes trailer fields as a head takes header fields', () => {
+    for (const trailer of ['X-Checksum: c0ffee', 'x:', 'X-A:\tv\t', 'X-Obs: caf\xe9', "A!#$%&'*+-.^_`|~z: v"]) {
+      const text = `0\r\n${trailer}\r\n\r\n`;
+      assert.equal(chunkedStatus(text), text.length, JSON.stringify(trailer));
+    }
+  });
+
+  it('refuses a line without a colon, an empty name, a space before the colon, obs-fold and bad value bytes', () => {
+    for (const trailers of [
+      'GET /SMUGGLED HTTP/1.1\r\nHost: a',
+      'NoColon',
+      ': v',
+      'X-A : v',
+      'X A: v',
+      'X-A: v\r\n folded',
+      'X-A: v\r\n\tfolded',
+      ' X-A: v',
+      'X-A: a\x00b',
+      'X-A: a\x7fb',
+      'X-A: a\nb',
+      'X-A: a\rb',
+      'X-\xe9: v',
+    ]) {
+      assert.deepEqual(chunkedStatus(`0\r\n${trailers}\r\n\r\n`), { status: 400 }, JSON.stringify(trailers));
+    }
+  });
+
+  it('refuses fields that frame or route the message, in any case, and answers 502 for a response', () => {
+    for (const name of ['Content-Length', 'transfer-encoding', 'HOST', 'Connection', 'TE', 'Trailer', 'Upgrade', 'Keep-Alive', 'Proxy-Connection']) {
+      assert.deepEqual(chunkedStatus(`0\r\n${name}: 5\r\n\r\n`), { status: 400 }, name);
+      assert.deepEqual(chunkedStatus(`0\r\n${name}: 5\r\n\r\n`, 502), { status: 502 }, name);
+    }
+    // Names that only begin or end like one of them are fine.
+    for (const name of ['Content-Length2', 'X-Host', 'Hos', 'T', 'Tea', 'Trailers', 'Content-Type']) {
+      const text = `0\r\n${name}: 5\r\n\r\n`;
+      assert.equal(chunkedStatus(text), text.length, name);
+    }
+  });
+});

@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead } from '../../src/protocol/http1/head';
+import { findHeadEnd, HeadScanner, HttpParseError, parseRequestHead, parseResponseHead } from '../../src/protocol/http1/head';
 
 const req = (text: string) => {
   const buf = Buffer.from(text, 'latin1');
-  return parseRequestHead(buf, 0, findHeadEnd(buf, 0));
+  return parseRequestHead(buf, 0, findHeadEnd(buf, 0, 400));
 };
 const res = (text: string, method = 'GET') => {
   const buf = Buffer.from(text, 'latin1');
-  return parseResponseHead(buf, 0, findHeadEnd(buf, 0), method);
+  return parseResponseHead(buf, 0, findHeadEnd(buf, 0, 502), method);
 };
 const status = (fn: () => unknown): number => {
   try {
@@ -103,5 +103,64 @@ describe('response heads', () => {
     assert.equal(status(() => res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n')), 502);
     assert.equal(status(() => res('HTTP/1.1 2000 OK\r\n\r\n')), 502);
     assert.equal(status(() => res('HTTP/1.1 200 OK\r\nX: a\nY: b\r\n\r\n')), 502);
+  });
+});
+
+/** Feeds `text` to a scanner `step` bytes at a time, as a connection accumulates them; the end or -1, or the error status. */
+function scan(kind: 'request' | 'response', text: string, step: number): number | { status: number } {
+  const all = Buffer.from(text, 'latin1');
+  const scanner = new HeadScanner(kind);
+  let end = -1;
+  for (let n = Math.min(step, all.length); end < 0; n = Math.min(n + step, all.length)) {
+    try {
+      end = scanner.find(all.subarray(0, n), 0);
+    } catch (err) {
+      if (err instanceof HttpParseError) return { status: err.status };
+      throw err;
+    }
+    if (n === all.length) break;
+  }
+  return end;
+}
+
+describe('finding the end of a head as it arrives', () => {
+  it('finds the blank line that ends a head, whatever the split', () => {
+    const text = 'GET / HTTP/1.1\r\nHost: x\r\n\r\nbody';
+    for (let step = 1; step <= text.length; step++) assert.equal(scan('request', text, step), text.indexOf('body'), `step ${step}`);
+    assert.equal(scan('request', 'GET / HTTP/1.1\r\nHost: x\r\n\r', 1), -1);
+  });
+
+  it('refuses a bare LF or a bare CR as soon as it arrives, before any blank line', () => {
+    const shapes: Array<[kind: 'request' | 'response', text: string, status: number]> = [
+      ['request', 'GET /outer HTTP/1.1\nHost: a\n', 400],
+      ['request', 'GET /outer HTTP/1.1\r\nHost: a\n', 400],
+      ['request', '\nGET /outer HTTP/1.1\r\n', 400],
+      ['request', 'GET /outer HTTP/1.1\rHost: a\r\n', 400],
+      ['request', 'GET /outer HTTP/1.1\r\nHost: a\r\r\n', 400],
+      ['response', 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok', 502],
+      ['response', 'HTTP/1.1 200 OK\r\nContent-Length: 2\rX', 502],
+    ];
+    for (const [kind, text, status] of shapes) {
+      for (const step of [1, 3, text.length]) assert.deepEqual(scan(kind, text, step), { status }, `${JSON.stringify(text)} step ${step}`);
+    }
+  });
+
+  it('checks the start line as soon as it is complete, without waiting for the rest of the head', () => {
+    const shapes: Array<[kind: 'request' | 'response', text: string, status: number]> = [
+      ['request', 'GET /outer\r\n', 400], // HTTP/0.9
+      ['request', 'GET /outer HTTP/1.1 \r\n', 400],
+      ['request', 'GET /outer http/1.1\r\n', 400],
+      ['request', 'GET\t/outer\tHTTP/1.1\r\n', 400],
+      ['request', ' GET /outer HTTP/1.1\r\n', 400],
+      ['request', 'GET /outer HTTP/2.0\r\n', 505],
+      ['request', 'GET /outer HTTP/1.2\r\n', 505],
+      ['response', 'HTTP/1.1 20 OK\r\n', 502],
+      ['response', 'ok\r\n', 502],
+    ];
+    for (const [kind, text, status] of shapes) {
+      for (const step of [1, text.length]) assert.deepEqual(scan(kind, text, step), { status }, `${JSON.stringify(text)} step ${step}`);
+    }
+    assert.equal(scan('request', 'GET /outer HTTP/1.1\r\nHost: a\r\n', 1), -1, 'a good request line waits for the rest');
+    assert.equal(scan('response', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n', 1), -1);
   });
 });

@@ -2,7 +2,7 @@
 // path, status, duration, bytes) to the UI. It never alters or holds back the bytes; when it cannot
 // make sense of them (not HTTP, a protocol switch) it stops reporting for that connection.
 import { BodyReader } from '../../protocol/http1/body';
-import { findHeadEnd, parseRequestHead, parseResponseHead } from '../../protocol/http1/head';
+import { HeadScanner, parseRequestHead, parseResponseHead } from '../../protocol/http1/head';
 import { logPath } from '../../protocol/log-path';
 
 export interface InterceptedRequest {
@@ -31,7 +31,12 @@ interface OpenRequest {
 /** Splits one direction of the byte stream into messages: a head, then a body. */
 class MessageStream {
   private pending: Buffer | null = null;
+  private readonly head: HeadScanner;
   body: BodyReader | null = null;
+
+  constructor(kind: 'request' | 'response') {
+    this.head = new HeadScanner(kind);
+  }
 
   /**
    * Calls `onHead` for each complete head (it returns the body's framing reader, or null to stop),
@@ -43,7 +48,7 @@ class MessageStream {
     let i = 0;
     while (i < buf.length) {
       if (this.body === null) {
-        const end = findHeadEnd(buf, i);
+        const end = this.head.find(buf, i);
         if (end < 0) {
           if (buf.length - i > MAX_HEAD) throw new Error('head too large');
           this.pending = buf.subarray(i);
@@ -73,8 +78,8 @@ class MessageStream {
 }
 
 export class ExchangeObserver {
-  private readonly requests = new MessageStream();
-  private readonly responses = new MessageStream();
+  private readonly requests = new MessageStream('request');
+  private readonly responses = new MessageStream('response');
   private readonly open: OpenRequest[] = [];
   private status = 0;
   private bytesOut = 0;

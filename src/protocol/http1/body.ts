@@ -1,14 +1,30 @@
 // Finds where an HTTP/1.x body ends while its bytes are forwarded untouched. For chunked bodies it
-// walks the chunk framing (sizes, extensions, data, trailers) without copying the data.
+// walks the chunk framing (sizes, extensions, data, trailers) without copying the data. Chunk lines
+// and trailers get the same strictness as heads: anything a lenient parser could read another way
+// (whitespace in a chunk line, a trailer line without a colon, obs-fold, a bare CR or LF) is refused,
+// so that no request can hide in a body's framing.
+import { isFieldValueChar, isTokenChar } from './chars';
 import { HttpParseError, type BodyFraming } from './head';
 
 const enum S {
-  Size, Ext, SizeLf, Data, DataCr, DataLf, TrailerStart, Trailer, TrailerLf, EndLf, Done,
+  Size, ExtNameStart, ExtName, ExtValueStart, ExtToken, ExtQuoted, ExtQuotedPair, ExtAfterQuoted, SizeLf,
+  Data, DataCr, DataLf,
+  TrailerStart, TrailerName, TrailerValue, TrailerLf, EndLf,
+  Done,
 }
 
 const MAX_SIZE_DIGITS = 15; // 15 hex digits stay within Number's safe integer range
 const MAX_LINE_BYTES = 8 * 1024; // one chunk-size line with extensions, or one trailer line
 const MAX_TRAILER_BYTES = 32 * 1024;
+
+/**
+ * Fields a trailer must not carry (RFC 9110 §6.5.1): they frame or route the message, or manage
+ * the connection, and a recipient that merged them into the head would see another message.
+ */
+const FORBIDDEN_TRAILERS = [
+  'content-length', 'transfer-encoding', 'host', 'connection', 'te', 'trailer', 'upgrade', 'keep-alive', 'proxy-connection',
+];
+const ALL_FORBIDDEN = (1 << FORBIDDEN_TRAILERS.length) - 1;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -17,12 +33,20 @@ function hexValue(c: number): number {
   return -1;
 }
 
+/** qdtext of a quoted-string: HTAB, SP, visible ASCII but `"` and `\`, obs-text. */
+function isQdText(c: number): boolean {
+  return c === 0x09 || c === 0x20 || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
 export class BodyReader {
   private state: S;
   private remaining: number;
   private digits = 0;
   private lineBytes = 0;
   private trailerBytes = 0;
+  /** While a trailer name arrives: its length, and which forbidden names it still matches (bit i: FORBIDDEN_TRAILERS[i]). */
+  private nameLength = 0;
+  private nameMatches = 0;
 
   constructor(
     readonly framing: BodyFraming,
@@ -76,31 +100,58 @@ export class BodyReader {
           if (h >= 0) {
             if (++this.digits > MAX_SIZE_DIGITS) this.fail('chunk size too large');
             this.remaining = this.remaining * 16 + h;
-          } else if (this.digits === 0) {
-            this.fail('invalid chunk size');
-          } else if (c === 0x0d) {
+          } else if (this.digits > 0 && c === 0x0d) {
             this.state = S.SizeLf;
-          } else if (c === 0x3b || c === 0x20 || c === 0x09) {
-            this.state = S.Ext;
+          } else if (this.digits > 0 && c === 0x3b) {
+            this.state = S.ExtNameStart;
             this.lineBytes = 0;
           } else {
-            this.fail('invalid chunk size');
+            this.fail('invalid chunk size'); // no digits, or whitespace or anything else after them
           }
           break;
         }
-        case S.Ext:
-          if (c === 0x0d) this.state = S.SizeLf;
-          else if ((c < 0x20 && c !== 0x09) || c === 0x7f) this.fail('invalid chunk extension');
-          else if (++this.lineBytes > MAX_LINE_BYTES) this.fail('chunk extension too long');
+        // chunk-ext = *( ";" token [ "=" ( token / quoted-string ) ] ), with no whitespace anywhere
+        case S.ExtNameStart:
+          this.extByte();
+          if (isTokenChar(c)) this.state = S.ExtName;
+          else this.fail('invalid chunk extension');
+          break;
+        case S.ExtName:
+          this.extByte();
+          if (c === 0x3d) this.state = S.ExtValueStart;
+          else this.extEnd(c);
+          break;
+        case S.ExtValueStart:
+          this.extByte();
+          if (isTokenChar(c)) this.state = S.ExtToken;
+          else if (c === 0x22) this.state = S.ExtQuoted;
+          else this.fail('invalid chunk extension');
+          break;
+        case S.ExtToken:
+          this.extByte();
+          this.extEnd(c);
+          break;
+        case S.ExtQuoted:
+          this.extByte();
+          if (c === 0x22) this.state = S.ExtAfterQuoted;
+          else if (c === 0x5c) this.state = S.ExtQuotedPair;
+          else if (!isQdText(c)) this.fail('invalid chunk extension');
+          break;
+        case S.ExtQuotedPair:
+          this.extByte();
+          if (c === 0x09 || (c >= 0x20 && c !== 0x7f)) this.state = S.ExtQuoted;
+          else this.fail('invalid chunk extension');
+          break;
+        case S.ExtAfterQuoted:
+          this.extByte();
+          if (c === 0x3b) this.state = S.ExtNameStart;
+          else if (c === 0x0d) this.state = S.SizeLf;
+          else this.fail('invalid chunk extension');
           break;
         case S.SizeLf:
           if (c !== 0x0a) this.fail('chunk size line must end with CRLF');
           this.digits = 0;
-          if (this.remaining === 0) {
-            this.state = S.TrailerStart;
-          } else {
-            this.state = S.Data;
-          }
+          this.state = this.remaining === 0 ? S.TrailerStart : S.Data;
           break;
         case S.DataCr:
           if (c !== 0x0d) this.fail('chunk data must end with CRLF');
@@ -110,17 +161,35 @@ export class BodyReader {
           if (c !== 0x0a) this.fail('chunk data must end with CRLF');
           this.state = S.Size;
           break;
+        // trailer-section = *( field-line CRLF ) CRLF, field-line = token ":" OWS value OWS
         case S.TrailerStart:
           if (c === 0x0d) {
             this.state = S.EndLf;
+            break;
+          }
+          if (c === 0x20 || c === 0x09) this.fail('obsolete line folding in trailers');
+          if (!isTokenChar(c)) this.fail('malformed trailer line');
+          this.state = S.TrailerName;
+          this.lineBytes = 0;
+          this.nameLength = 0;
+          this.nameMatches = ALL_FORBIDDEN;
+          this.trailerNameByte(c);
+          break;
+        case S.TrailerName:
+          if (c === 0x3a) {
+            this.trailerByte();
+            this.checkTrailerName();
+            this.state = S.TrailerValue;
+          } else if (isTokenChar(c)) {
+            this.trailerNameByte(c);
           } else {
-            this.state = S.Trailer;
-            this.lineBytes = 0;
-            this.trailerByte(c);
+            this.fail('malformed trailer line'); // a space before the colon, no colon, a request line
           }
           break;
-        case S.Trailer:
-          this.trailerByte(c);
+        case S.TrailerValue:
+          if (c === 0x0d) this.state = S.TrailerLf;
+          else if (isFieldValueChar(c)) this.trailerByte();
+          else this.fail('invalid character in trailer value');
           break;
         case S.TrailerLf:
           if (c !== 0x0a) this.fail('trailer line must end with CRLF');
@@ -135,9 +204,37 @@ export class BodyReader {
     return i - start;
   }
 
-  private trailerByte(c: number): void {
-    if (c === 0x0d) this.state = S.TrailerLf;
-    else if (c === 0x0a || c === 0x00) this.fail('invalid trailer line');
-    else if (++this.lineBytes > MAX_LINE_BYTES || ++this.trailerBytes > MAX_TRAILER_BYTES) this.fail('trailers too large');
+  private extByte(): void {
+    if (++this.lineBytes > MAX_LINE_BYTES) this.fail('chunk extension too long');
+  }
+
+  /** After a complete extension name or token value: another extension, or the end of the line. */
+  private extEnd(c: number): void {
+    if (c === 0x3b) this.state = S.ExtNameStart;
+    else if (c === 0x0d) this.state = S.SizeLf;
+    else if (!isTokenChar(c)) this.fail('invalid chunk extension');
+  }
+
+  private trailerByte(): void {
+    if (++this.lineBytes > MAX_LINE_BYTES || ++this.trailerBytes > MAX_TRAILER_BYTES) this.fail('trailers too large');
+  }
+
+  private trailerNameByte(c: number): void {
+    this.trailerByte();
+    const lower = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+    const at = this.nameLength++;
+    let matches = this.nameMatches;
+    for (let k = 0; matches !== 0 && k < FORBIDDEN_TRAILERS.length; k++) {
+      if ((matches & (1 << k)) !== 0 && FORBIDDEN_TRAILERS[k]!.charCodeAt(at) !== lower) matches &= ~(1 << k);
+    }
+    this.nameMatches = matches;
+  }
+
+  private checkTrailerName(): void {
+    for (let k = 0; this.nameMatches !== 0 && k < FORBIDDEN_TRAILERS.length; k++) {
+      if ((this.nameMatches & (1 << k)) !== 0 && FORBIDDEN_TRAILERS[k]!.length === this.nameLength) {
+        this.fail(`${FORBIDDEN_TRAILERS[k]} is not allowed in trailers`);
+      }
+    }
   }
 }

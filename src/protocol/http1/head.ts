@@ -48,7 +48,6 @@ export interface ResponseHead {
   readonly keepAlive: boolean;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
@@ -57,14 +56,38 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\x00-\x08\x0a-\x1f\x7f]*)
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CONTENT_LENGTH = /^\d{1,15}$/;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 const CLOSE_DELIMITED: BodyFraming = { kind: 'close' };
 
-/** Index just past the blank line that ends a head starting at `from`, or -1 if not there yet. */
-export function findHeadEnd(buf: Buffer, from: number): number {
-  const i = buf.indexOf(CRLFCRLF, from);
-  return i < 0 ? -1 : i + 4;
+/**
+ * Index just past the blank line that ends a head starting at `from`, or -1 if not there yet.
+ * `resumeAt` (>= `from`) skips bytes an earlier call for the same head already scanned.
+ *
+ * While the head is incomplete, a CR not followed by LF or an LF not preceded by CR is refused
+ * (`errorStatus`) as soon as it arrives: a peer that ends its lines with a bare LF would otherwise
+ * wait for a CRLFCRLF that never comes. A complete head is found with one native search, and
+ * parseRequestHead / parseResponseHead refuse a bare CR or LF inside it, so the common case of a
+ * head arriving whole costs no byte loop.
+ */
+export function findHeadEnd(buf: Buffer, from: number, errorStatus: number, resumeAt = from): number {
+  const found = buf.indexOf(CRLFCRLF, Math.max(from, resumeAt - 3));
+  if (found >= 0) return found + 4;
+  const n = buf.length;
+  // Only the last byte of an earlier scan needs another look (a CR whose next byte had not come).
+  for (let i = Math.max(from, resumeAt - 1); i < n; i++) {
+    const c = buf[i]!;
+    if (c > CR) continue;
+    if (c === CR) {
+      if (i + 1 < n && buf[i + 1] !== LF) throw new HttpParseError(errorStatus, 'bare CR in head');
+    } else if (c === LF && (i === from || buf[i - 1] !== CR)) {
+      throw new HttpParseError(errorStatus, 'bare LF in head');
+    }
+  }
+  return -1;
 }
 
 /** Splits "name: value" lines after the start line; throws with `status` on anything malformed. */
@@ -152,16 +175,63 @@ function endsChunked(te: string, status: number): boolean {
   return codings[last] === 'chunked';
 }
 
+function parseRequestLine(line: string): RegExpExecArray {
+  const m = REQUEST_LINE.exec(line);
+  if (m) return m;
+  if (/ HTTP\/\d\.\d$/.test(line) && !/ HTTP\/1\.[01]$/.test(line)) throw new HttpParseError(505, 'HTTP version not supported');
+  throw new HttpParseError(400, 'malformed request line');
+}
+
+function parseStatusLine(line: string): RegExpExecArray {
+  const m = STATUS_LINE.exec(line);
+  if (!m) throw new HttpParseError(502, 'malformed status line');
+  return m;
+}
+
+/**
+ * Finds the end of one head that may arrive in pieces, for a caller that keeps the head's bytes so
+ * far in one buffer and calls `find` again with more. It scans each byte once, refuses a bare CR or
+ * LF as it arrives, and checks the start line as soon as its CRLF is there: a malformed request line
+ * (an HTTP/0.9 `GET /`, a wrong version) is answered at once, not after the head timeout.
+ */
+export class HeadScanner {
+  private scanned = 0;
+  private lineChecked = false;
+
+  constructor(private readonly kind: 'request' | 'response') {}
+
+  /** `buf[from, ...)` is the head so far (on a later call: the same head with more bytes). Index past its end, or -1. */
+  find(buf: Buffer, from: number): number {
+    const status = this.kind === 'request' ? 400 : 502;
+    const end = findHeadEnd(buf, from, status, from + this.scanned);
+    if (end >= 0) {
+      this.reset();
+      return end;
+    }
+    if (!this.lineChecked) {
+      const lf = buf.indexOf(LF, from); // preceded by CR: findHeadEnd refused a bare LF
+      if (lf >= 0) {
+        const line = buf.toString('latin1', from, lf - 1);
+        if (this.kind === 'request') parseRequestLine(line);
+        else parseStatusLine(line);
+        this.lineChecked = true;
+      }
+    }
+    this.scanned = buf.length - from;
+    return -1;
+  }
+
+  /** The next call starts a new head. */
+  reset(): void {
+    this.scanned = 0;
+    this.lineChecked = false;
+  }
+}
+
 /** Parses a request head: `buf[start, end)` including its final blank line. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
   const lines = splitHead(buf.toString('latin1', start, end - 4), 400);
-  const m = REQUEST_LINE.exec(lines[0]!);
-  if (!m) {
-    if (/ HTTP\/\d\.\d$/.test(lines[0]!) && !/ HTTP\/1\.[01]$/.test(lines[0]!)) {
-      throw new HttpParseError(505, 'HTTP version not supported');
-    }
-    throw new HttpParseError(400, 'malformed request line');
-  }
+  const m = parseRequestLine(lines[0]!);
   const method = m[1]!;
   const minorVersion = m[3] === '1' ? 1 : 0;
   const headers = parseFields(lines, 400);
@@ -186,8 +256,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
 /** Parses a response head to the request `method`: `buf[start, end)` including its final blank line. */
 export function parseResponseHead(buf: Buffer, start: number, end: number, method: string): ResponseHead {
   const lines = splitHead(buf.toString('latin1', start, end - 4), 502);
-  const m = STATUS_LINE.exec(lines[0]!);
-  if (!m) throw new HttpParseError(502, 'malformed status line');
+  const m = parseStatusLine(lines[0]!);
   const status = Number(m[2]);
   const minorVersion = m[1] === '1' ? 1 : 0;
   const headers = parseFields(lines, 502);
