@@ -5,20 +5,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { SidecarProcess } from '../support/sidecar-process';
 import { raw } from '../support/raw-http';
 import { get, startNamedServer } from '../support/servers';
+import { waitFor } from '../support/wait';
 
 const FD_LIMIT = 64;
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await delay(5);
-  }
-}
 
 describe('out of file descriptors', () => {
   it('answers 502 naming the sidecar, not the app, warns once, and serves again when connections close', async () => {
@@ -35,7 +27,7 @@ describe('out of file descriptors', () => {
         socket.on('error', () => undefined);
         held.push(socket);
         await once(socket, 'connect');
-        await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) >= before + fds, 'the sidecar accepted the connection');
+        await waitFor(() => sidecar.openFdsBelow(FD_LIMIT) >= before + fds, 'the sidecar accepted the connection');
       };
       for (let i = 0; i < FD_LIMIT && sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 2; i++) await hold(sidecar.port, 2);
       if (sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT - 1) await hold(sidecar.healthPort, 1);
@@ -57,7 +49,7 @@ describe('out of file descriptors', () => {
       assert.equal(app.seen.length, 0);
 
       for (const socket of held) socket.destroy();
-      await waitUntil(() => sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT / 2, 'the sidecar closed the connections');
+      await waitFor(() => sidecar.openFdsBelow(FD_LIMIT) < FD_LIMIT / 2, 'the sidecar closed the connections');
       assert.ok(sidecar.alive);
       assert.equal((await get(sidecar.port, '/again')).body, 'app GET /again');
     } finally {

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SidecarProcess } from '../support/sidecar-process';
 import { openTunnel } from '../support/tunnels';
-import { RawClient, exchangeRaw, startRawServer, waitUntil, type RawConnection, type RawServer } from '../support/raw-sockets';
+import { RawClient, exchangeRaw, startRawServer, type RawConnection, type RawServer } from '../support/raw-sockets';
+import { waitFor } from '../support/wait';
 import type { TunnelClient } from '../../src/core/tunnel/tunnel-client';
 
 const BARE_LF_HEAD = 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok';
@@ -72,7 +73,7 @@ describe('malformed responses', () => {
     const client = await RawClient.connect(sidecar.port);
     try {
       await client.write(request('/bad-trailer-later', false));
-      await waitUntil(() => client.received().toString('latin1').endsWith('5\r\nhello\r\n'), 'the first chunk at the client');
+      await waitFor(() => client.received().toString('latin1').endsWith('5\r\nhello\r\n'), 'the first chunk at the client');
       assert.ok(sendRest);
       sendRest();
       const got = (await client.untilClosed()).toString('latin1');

@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SidecarProcess } from '../support/sidecar-process';
-import { RawClient, startRawServer, waitUntil, type RawServer } from '../support/raw-sockets';
+import { RawClient, startRawServer, type RawServer } from '../support/raw-sockets';
+import { waitFor } from '../support/wait';
 
 const head = 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
 const smuggled = 'GET /SMUGGLED HTTP/1.1\r\nHost: a\r\n\r\n';
@@ -32,7 +33,7 @@ describe('request chunk framing and trailers', () => {
       await client.write(head);
       // The body goes out only once the head reached the app: the app's connection exists, so any
       // byte of the body forwarded by mistake would reach it.
-      await waitUntil(() => app.connections.length > before && app.connections.at(-1)!.received().length >= head.length, `${label}: the head at the app`);
+      await waitFor(() => app.connections.length > before && app.connections.at(-1)!.received().length >= head.length, `${label}: the head at the app`);
       await client.write(body);
       const answer = (await client.untilClosed()).toString('latin1');
       assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*x-intercept-error: 1\r\n/, label);
@@ -40,7 +41,7 @@ describe('request chunk framing and trailers', () => {
       client.destroy();
     }
     const conn = app.connections.at(-1)!;
-    await waitUntil(conn.closed, `${label}: the sidecar closes the app's connection`);
+    await waitFor(conn.closed, `${label}: the sidecar closes the app's connection`);
     assert.equal(conn.received().toString('latin1'), head, `${label}: nothing after the head reaches the app`);
   }
 

@@ -1,18 +1,11 @@
 // HTTP on raw sockets, for requests no client library would send and answers read byte for byte.
-import * as net from 'node:net';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { TUNNEL_PATH } from '../../src/protocol/constants';
+import { exchangeRaw } from './raw-sockets';
 
 /** Writes raw bytes on a new connection, returns all that comes back until the server closes it. */
 export async function raw(port: number, ...parts: Array<string | Buffer>): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => undefined);
-  for (const p of parts) socket.write(p);
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('latin1');
+  return (await exchangeRaw(port, parts, 30_000)).toString('latin1');
 }
 
 /**

@@ -107,12 +107,3 @@ export async function startRawServer(onConnection?: (conn: RawConnection) => voi
     },
   };
 }
-
-/** Polls `cond` until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
