@@ -306,7 +306,11 @@ describe('a response cut short is never passed on as whole', () => {
     '/length': 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial',
     '/chunked': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\npartial\r\n',
     '/close': 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npartial',
+    // After a protocol switch the connection is bytes; the server's reset must still reach the client.
+    '/upgrade': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: chat\r\nConnection: Upgrade\r\n\r\npartial',
   };
+  const requestFor = (path: string, extra = ''): string =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\n${path === '/upgrade' ? 'Upgrade: chat\r\nConnection: Upgrade\r\n' : ''}${extra}\r\n`;
 
   /** The app's connection whose response is under way, for the test to end once the client has its first bytes. */
   let appSide: net.Socket | undefined;
@@ -328,9 +332,9 @@ describe('a response cut short is never passed on as whole', () => {
     });
   }
 
-  /** The app dies: FIN cuts a framed body short; a close-delimited one can only be told cut by a reset. */
+  /** The app dies: FIN cuts a framed body short; a close-delimited one, or raw bytes, can only be told cut by a reset. */
   function appDies(path: string): void {
-    if (path === '/close') appSide?.resetAndDestroy();
+    if (path === '/close' || path === '/upgrade') appSide?.resetAndDestroy();
     else appSide?.end();
   }
 
@@ -354,7 +358,7 @@ describe('a response cut short is never passed on as whole', () => {
 
   for (const path of Object.keys(PARTIAL)) {
     it(`resets the client when the app dies in a ${path.slice(1)} response`, async () => {
-      const r = await exchange(sidecar.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, () => appDies(path));
+      const r = await exchange(sidecar.port, requestFor(path), () => appDies(path));
       assert.match(r.text, /partial/);
       assert.ok(r.reset, `the client saw a reset, not a clean end: ${JSON.stringify(r.text)}`);
     });
@@ -364,7 +368,7 @@ describe('a response cut short is never passed on as whole', () => {
       const tunnel = await openTunnel(sidecar, value, laptopPort, { dial: dialTcp(relay.port) });
       try {
         // The response started; then the laptop's network goes.
-        const r = await exchange(sidecar.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nx-intercept-id: ${value}\r\n\r\n`, () => relay.cut());
+        const r = await exchange(sidecar.port, requestFor(path, `x-intercept-id: ${value}\r\n`), () => relay.cut());
         assert.match(r.text, /partial/);
         assert.ok(r.reset, `the client saw a reset, not a clean end: ${JSON.stringify(r.text)}`);
       } finally {
