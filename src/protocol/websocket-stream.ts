@@ -16,10 +16,14 @@ export function webSocketStream(ws: WebSocket): Duplex {
       ws.send(chunk, { binary: true }, (err) => cb(err ?? null));
     },
     final: (cb) => cb(), // a WebSocket has no half-close; the tunnel closes it
-    destroy: (err, cb) => cb(err),
+    destroy: (err, cb) => {
+      ws.resume(); // a paused WebSocket would not read the closing handshake
+      cb(err);
+    },
   });
   ws.on('message', (data: Buffer) => {
-    if (!stream.push(data)) ws.pause();
+    // A destroyed stream refuses every push; the WebSocket must still read on to its close frame.
+    if (!stream.push(data) && !stream.destroyed) ws.pause();
   });
   ws.on('close', () => stream.push(null));
   return stream;
