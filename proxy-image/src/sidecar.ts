@@ -38,19 +38,20 @@ export class Sidecar {
         maxHeaderBytes: config.maxHeaderBytes,
         sweeper: this.sweeper,
         graceMs: config.graceMs,
+        onClosed: this.onConnectionClosed,
       };
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-        const conn = new ClientConnection(socket, ctx);
-        this.connections.add(conn);
-        socket.once('close', () => {
-          this.connections.delete(conn);
-          if (this.connections.size === 0) this.onAllClosed?.();
-        });
+        this.connections.add(new ClientConnection(socket, ctx));
       });
       server.on('error', (err) => log.error('listen server error', { port: m.listenPort, error: err.message }));
       this.listeners.push(server);
     }
   }
+
+  private readonly onConnectionClosed = (conn: ClientConnection): void => {
+    this.connections.delete(conn);
+    if (this.connections.size === 0) this.onAllClosed?.();
+  };
 
   async start(): Promise<void> {
     const listen = (server: net.Server, port: number, host: string): Promise<void> =>
