@@ -1,6 +1,7 @@
 // intercept-proxy: the sidecar's entry point. See config.ts for its command line.
 import { parseConfig, USAGE } from './config';
 import { Logger } from './log';
+import { missingRuntimeSettings } from './runtime-settings';
 import { Sidecar } from './sidecar';
 
 declare const INTERCEPT_VERSION: string;
@@ -21,6 +22,10 @@ function main(): void {
     return;
   }
   const log = new Logger(parsed.config.logLevel);
+  const missing = missingRuntimeSettings(process.execArgv, process.env);
+  if (missing.length > 0) {
+    log.warn('node runs without the settings that keep the sidecar small; start it as the Dockerfile does', { missing: missing.join(' ') });
+  }
   const sidecar = new Sidecar(parsed.config, log);
   // The sidecar stands in every teammate's path: a bug in one connection must not end the others.
   process.on('uncaughtException', (err) => log.error('uncaught exception', { error: err.message, stack: err.stack }));

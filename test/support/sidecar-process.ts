@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
 
 export const SIDECAR_BUNDLE = path.resolve(__dirname, '../../proxy-image/dist/intercept-proxy.js');
 
@@ -53,6 +54,7 @@ export class SidecarProcess {
     const controlPort = await freePort();
     const healthPort = await freePort();
     const args = [
+      ...SIDECAR_NODE_ARGS,
       SIDECAR_BUNDLE,
       ...opts.appPorts.flatMap((app, i) => ['--listen', `${listenPorts[i]}:${app}`]),
       '--control-port', String(controlPort),
@@ -62,7 +64,7 @@ export class SidecarProcess {
       '--log-level', opts.logLevel ?? 'info',
       ...(opts.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...SIDECAR_ENV } });
     const sidecar = new SidecarProcess(child, listenPorts, controlPort, healthPort);
     let buffered = '';
     child.stdout.setEncoding('utf8');
