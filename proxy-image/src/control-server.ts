@@ -52,7 +52,7 @@ export class ControlServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.method === 'GET' && req.url === STATUS_PATH) {
-      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list() });
+      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list(), tunnels: this.sessions.size });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
