@@ -168,9 +168,12 @@ async function main() {
   if (!existsSync(bundle)) throw new Error('build first: node scripts/build.mjs');
   const nodeArgs = PLAIN_NODE ? [] : [...SIDECAR_NODE_ARGS];
   const env = PLAIN_NODE ? {} : { ...SIDECAR_ENV };
-  // Each idle connection takes a descriptor in this process, the sidecar and the app; children inherit the limit.
+  // Each idle connection takes a descriptor here and in the sidecar; with a request, one more in the
+  // sidecar (to the app) and one in the app. Children inherit the limit; where it cannot be raised,
+  // fewer connections send a request.
   const fileLimit = raiseFileLimit(65536);
-  const idleConnections = Math.max(0, Math.min(IDLE_CONNECTIONS, Math.floor((fileLimit - 500) / 2)));
+  const idleConnections = Math.max(0, Math.min(IDLE_CONNECTIONS, fileLimit - 200));
+  const requestConnections = Math.min(idleConnections, Math.floor((fileLimit - 200) / 2));
   console.log(`bench: sidecar runs as node ${nodeArgs.join(' ')} intercept-proxy.js ${Object.entries(env).map(([k, v]) => `(${k}=${v})`).join(' ')}`);
 
   const [appPort, devPort] = await Promise.all([freePort(), freePort()]);
@@ -187,6 +190,7 @@ async function main() {
     seconds: SECONDS,
     connections: CONNECTIONS,
     idleConnections,
+    requestConnections,
     tunnelCycles: TUNNEL_CYCLES,
     warmUpCycles: WARM_UP_CYCLES,
     progress: (what) => console.log(`bench: memory: ${what}`),
@@ -272,10 +276,10 @@ async function main() {
     `| idle, no tunnel (private ${mb(memory.idle.anon)}, the node binary's pages ${mb(memory.idle.file)}) | ${mb(memory.idle.rss)} |`,
     `| idle, one tunnel connected | ${mb(idleWithTunnel.rss)} |`,
     `| after ${churn.warmUp} tunnel connect/release cycles | ${mb(churn.afterWarmUp)} |`,
-    `| after ${churn.cycles} more (${f(churn.ms / churn.cycles, 1)} ms each; highest seen ${mb(churn.peak)}) | ${mb(churn.after)} |`,
+    `| after ${churn.cycles} more (${f(churn.ms / churn.cycles, 1)} ms each; highest seen ${mb(churn.peak)}, lowest in the last fifth ${mb(churn.settled)}) | ${mb(churn.after)} |`,
     `| saturation, ${CONNECTIONS} connections (highest) | ${mb(memory.saturation.peak)} |`,
     `| ${memory.idleConnections.count} idle connections (from ${mb(memory.idleConnections.before)}) | ${mb(memory.idleConnections.with)} |`,
-    `| one request on each of them (highest; ${memory.oneRequestEach.answered} answered) | ${mb(memory.oneRequestEach.peak)} |`,
+    `| one request on each of ${memory.oneRequestEach.count} of them (highest; ${memory.oneRequestEach.answered} answered) | ${mb(memory.oneRequestEach.peak)} |`,
     `| throughput runs above (highest) | ${mb(peakUnderLoad)} |`,
   ];
   const summary = {
@@ -285,7 +289,7 @@ async function main() {
     memoryMB: {
       idle: MB(memory.idle.rss),
       idleWithTunnel: MB(idleWithTunnel.rss),
-      tunnelCyclesGrowth: MB(churn.after - churn.afterWarmUp),
+      tunnelCyclesGrowth: MB(churn.settled - churn.afterWarmUp),
       saturation: MB(memory.saturation.peak),
       perIdleConnectionKB: memory.idleConnections.perConnection / 1024,
       oneRequestEachPeak: MB(memory.oneRequestEach.peak),
@@ -299,7 +303,7 @@ async function main() {
   console.log(`\n${memRows.join('\n')}\n`);
   console.log(
     `sidecar memory: ${f(summary.memoryMB.perIdleConnectionKB, 2)} KB per idle connection; ` +
-      `${f(summary.memoryMB.tunnelCyclesGrowth, 1)} MB growth over ${churn.cycles} tunnel cycles after warm-up`,
+      `${f(summary.memoryMB.tunnelCyclesGrowth, 1)} MB growth over ${churn.cycles} tunnel cycles after warm-up (lowest of the last fifth)`,
   );
   for (const [id, r] of Object.entries(results)) {
     if (r.fixed.failures || r.saturation.errors.length) console.log(`note: (${id}) fixed-rate failures ${r.fixed.failures}, wrk: ${r.saturation.errors.join('; ') || 'none'}`);

@@ -3,7 +3,8 @@
 //   tunnel churn    RSS after warm-up cycles of tunnel connect/release, and after `tunnelCycles` more
 //   saturation      highest RSS while wrk drives 50 connections as fast as they go
 //   idle conns      RSS with `idleConnections` open connections that send nothing, and per connection
-//   peak            highest RSS while each of those connections sends one request
+//   peak            highest RSS while `requestConnections` of them (all, if the open-file limit
+//                   lets the sidecar hold as many connections to the app too) send one request each
 import { once } from 'node:events';
 import * as net from 'node:net';
 import path from 'node:path';
@@ -36,8 +37,10 @@ async function tunnelChurn(pid, controlPort, devPort, warmUp, cycles) {
   const m = /done (\d+) (\d+)/.exec(out);
   if (!m) throw new Error(`tunnel cycles did not finish:\n${out}`);
   const peak = sampler.stop();
+  // The floor of the last fifth of the run: what is left when the garbage of the last cycles is collected.
+  const settled = Math.min(...sampler.samples.slice(-Math.max(1, Math.floor(sampler.samples.length / 5))));
   await sleep(1000);
-  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, after: rssOf(pid), peak };
+  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, settled, after: rssOf(pid), peak };
 }
 
 /** Opens `n` connections that send nothing; resolves once the sidecar holds all of them. */
@@ -84,7 +87,7 @@ async function oneRequestEach(sockets) {
   return answered;
 }
 
-export async function measureSidecarMemory({ bundle, nodeArgs, env, appPort, devPort, seconds, connections, idleConnections, tunnelCycles, warmUpCycles, progress }) {
+export async function measureSidecarMemory({ bundle, nodeArgs, env, appPort, devPort, seconds, connections, idleConnections, requestConnections, tunnelCycles, warmUpCycles, progress }) {
   const { child, listenPort, controlPort } = await startSidecar(bundle, nodeArgs, env, appPort);
   const pid = child.pid;
   try {
@@ -104,7 +107,11 @@ export async function measureSidecarMemory({ bundle, nodeArgs, env, appPort, dev
     const sockets = await openIdle(pid, listenPort, idleConnections);
     await sleep(SETTLE_MS);
     const withIdleConns = rssOf(pid);
-    progress(`one request on each of them ...`);
+    progress(`one request on each of ${requestConnections} of them ...`);
+    const fdsBefore = openFiles(pid);
+    for (const s of sockets.splice(requestConnections)) s.destroy();
+    const deadline = Date.now() + 10_000;
+    while (openFiles(pid) > fdsBefore - (idleConnections - requestConnections) && Date.now() < deadline) await sleep(50);
     sampler = rssSampler(pid);
     const answered = await oneRequestEach(sockets);
     const requestPeak = sampler.stop();
@@ -119,7 +126,7 @@ export async function measureSidecarMemory({ bundle, nodeArgs, env, appPort, dev
         with: withIdleConns,
         perConnection: (withIdleConns - beforeIdleConns) / idleConnections,
       },
-      oneRequestEach: { answered, peak: requestPeak },
+      oneRequestEach: { count: requestConnections, answered, peak: requestPeak },
     };
   } finally {
     await stop(child);

@@ -78,14 +78,16 @@ export function rssParts(pid) {
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
-/** Samples a process's RSS every `everyMs` until stopped; returns the highest seen. */
+/** Samples a process's RSS every `everyMs` until stopped; stop() returns the highest seen. */
 export function rssSampler(pid, everyMs = 50) {
-  let peak = rssOf(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), everyMs);
+  const samples = [rssOf(pid)];
+  const timer = setInterval(() => samples.push(rssOf(pid)), everyMs);
   return {
+    samples,
     stop: () => {
       clearInterval(timer);
-      return Math.max(peak, rssOf(pid));
+      samples.push(rssOf(pid));
+      return Math.max(...samples);
     },
   };
 }
