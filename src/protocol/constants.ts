@@ -68,7 +68,7 @@ export const Defaults = {
  *   (57.5 MB after the cycles, 64 MB at saturation, 115 MB at the peak).
  *
  * Not chosen: `--max-old-space-size` (a cap below what 10,000 connections need would crash the
- * proxy; the pod's memory limit is the bound), `--lite-mode` (14 % less memory, 60 % fewer requests/s),
+ * proxy; the pod's memory limit is the bound), `--lite-mode` (about 10 % less memory, 60 % fewer requests/s),
  * `--single-threaded` (no measurable gain). V8 reads heap sizes at start: `v8.setFlagsFromString`
  * from inside the running sidecar gave 55 → 83 MB over the same cycles, so the sidecar cannot apply
  * these itself; it logs a warning when started without them. `--optimize-for-size` is not accepted in
