@@ -1,27 +1,40 @@
-// npm run bench: requests/s and latency on loopback for
+// npm run bench: requests/s, latency and memory on loopback for
 //   (a) client → app directly
 //   (b) client → sidecar → app (no header: the hot path every teammate takes)
-//   (c) client → nginx routing on the same header → app (the reference proxy)
+//   (c) client → nginx routing on the same header → app (the reference proxy, one worker)
 //   (d) client → sidecar → tunnel → developer's program (with the header)
-// at a fixed offered load and at saturation, MB/s of a 1 GB upload for (a), (b), (d), and the
-// sidecar's memory idle and under load. It passes or fails nothing: it prints a table and writes
-// bench/results/latest.json.
+// Single runs on a shared machine vary by ±30 %, so (a), (b) and (c) run in interleaved rounds
+// (a, b, c, a, b, c, ...) and the medians are compared: at a fixed 1,000 req/s (open loop; the p99
+// the sidecar adds over the direct path) and at saturation (wrk, 50 connections; sidecar/nginx).
+// Then MB/s of a 1 GB upload for (a), (b), (d). The sidecar's memory (bench/sidecar-memory.mjs) is
+// measured on a fresh sidecar: idle, over tunnel connect/release cycles, at saturation, with 10,000
+// idle connections, and at the peak of one request on each. The sidecar runs with SIDECAR_NODE_ARGS
+// and SIDECAR_ENV (src/protocol/constants.ts), as in a pod; BENCH_PLAIN_NODE=1 runs it without them.
+// It passes or fails nothing: it prints tables and writes bench/results/latest.json.
+//   BENCH_SECONDS (default 10) length of a saturation run; a fixed-rate run is 40 % of it
+//   BENCH_ROUNDS (5), BENCH_IDLE_CONNECTIONS (10000), BENCH_TUNNEL_CYCLES (10000)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../src/protocol/constants.ts';
+import { measureSidecarMemory } from './sidecar-memory.mjs';
+import { freePort, MB, median, raiseFileLimit, root, rssParts, rssSampler, sleep, start, stopAll, stopEvery, track, wrk } from './tools.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const FIXED_SECONDS = Math.max(1, Math.round(SECONDS * 0.4));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 50;
 const FIXED_RATE = 1000;
+const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000);
+const TUNNEL_CYCLES = Number(process.env.BENCH_TUNNEL_CYCLES ?? 10_000);
+const WARM_UP_CYCLES = 200;
+const PLAIN_NODE = process.env.BENCH_PLAIN_NODE === '1';
 const UPLOAD_BYTES = 1024 ** 3;
 const HEADER = ['x-intercept-id', 'ana-4f2c'];
-const children = [];
 
 function ensureTools() {
   const missing = [['wrk', 'wrk'], ['nginx', 'nginx-light']].filter(([bin]) => {
@@ -44,64 +57,10 @@ function ensureTools() {
   }
 }
 
-function start(cmd, args, readyPattern) {
-  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      out += chunk;
-      const m = readyPattern.exec(out);
-      if (m) {
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', (c) => (out += c));
-    child.once('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited (${code}):\n${out}`)));
-  });
-}
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  await once(s, 'close');
-  return port;
-}
-
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-function toMs(text) {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (!m) return NaN;
-  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
-}
-
-/** Saturation: wrk with a fixed number of connections, as fast as they go. */
-async function saturate(port, headers = []) {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${port}/`];
-  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
-  await once(child, 'exit');
-  const rps = Number((/Requests\/sec:\s+([\d.]+)/.exec(out) ?? [])[1]);
-  const p50 = toMs((/\s50%\s+(\S+)/.exec(out) ?? [])[1] ?? '');
-  const p99 = toMs((/\s99%\s+(\S+)/.exec(out) ?? [])[1] ?? '');
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
-  return { rps, p50, p99, errors: errors ? errors[0] : null };
-}
-
 /** Fixed offered load: requests sent on a schedule (open loop), latency counted from the schedule. */
 async function fixedRate(port, headers = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const total = FIXED_RATE * SECONDS;
+  const total = FIXED_RATE * FIXED_SECONDS;
   const latencies = [];
   let failures = 0;
   const t0 = performance.now();
@@ -133,7 +92,7 @@ async function fixedRate(port, headers = {}) {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { rps: total / ((performance.now() - t0) / 1000), p50: q(0.5), p99: q(0.99), failures };
+  return { p50: q(0.5), p99: q(0.99), failures };
 }
 
 /** Uploads 1 GB and returns MB/s (MiB). */
@@ -182,102 +141,210 @@ http {
 `;
 }
 
+async function startNginx(appPort, devPort) {
+  const nginxPort = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'intercept-bench-nginx-'));
+  writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort, appPort, devPort));
+  const bin = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  track(spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' }));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((r) => {
+      const s = net.connect(nginxPort, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (up) break;
+    await sleep(50);
+  }
+  return { nginxPort, dir };
+}
+
 async function main() {
   ensureTools();
   const bundle = path.join(root, 'proxy-image/dist/intercept-proxy.js');
   if (!existsSync(bundle)) throw new Error('build first: node scripts/build.mjs');
-  const [appPort, devPort, sidecarPort, controlPort, healthPort, nginxPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const nodeArgs = PLAIN_NODE ? [] : [...SIDECAR_NODE_ARGS];
+  const env = PLAIN_NODE ? {} : { ...SIDECAR_ENV };
+  // Each idle connection takes a descriptor here and in the sidecar; with a request, one more in the
+  // sidecar (to the app) and one in the app. Children inherit the limit; where it cannot be raised,
+  // fewer connections send a request.
+  const fileLimit = raiseFileLimit(65536);
+  const idleConnections = Math.max(0, Math.min(IDLE_CONNECTIONS, fileLimit - 200));
+  const requestConnections = Math.min(idleConnections, Math.floor((fileLimit - 200) / 2));
+  console.log(`bench: sidecar runs as node ${nodeArgs.join(' ')} intercept-proxy.js ${Object.entries(env).map(([k, v]) => `(${k}=${v})`).join(' ')}`);
+
+  const [appPort, devPort] = await Promise.all([freePort(), freePort()]);
   await start('node', ['bench/hello-server.mjs', 'app', String(appPort)], /port (\d+)/);
   await start('node', ['bench/hello-server.mjs', 'dev', String(devPort)], /port (\d+)/);
+
+  // Memory, on a sidecar of its own.
+  const memory = await measureSidecarMemory({
+    bundle,
+    nodeArgs,
+    env,
+    appPort,
+    devPort,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    idleConnections,
+    requestConnections,
+    tunnelCycles: TUNNEL_CYCLES,
+    warmUpCycles: WARM_UP_CYCLES,
+    progress: (what) => console.log(`bench: memory: ${what}`),
+  });
+
+  // Throughput and latency.
+  const [sidecarPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const { child: sidecar } = await start(
     'node',
-    [bundle, '--listen', `${sidecarPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
+    [...nodeArgs, bundle, '--listen', `${sidecarPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
     /intercept-proxy started/,
+    { env },
   );
   await start('node', ['--import', 'tsx', 'bench/tunnel-peer.ts', String(controlPort), String(devPort)], /ready/);
-  const nginxDir = mkdtempSync(path.join(tmpdir(), 'intercept-bench-nginx-'));
-  writeFileSync(path.join(nginxDir, 'nginx.conf'), nginxConfig(nginxDir, nginxPort, appPort, devPort));
-  const nginxBin = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-  const nginx = spawn(nginxBin, ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf')], { stdio: 'inherit' });
-  children.push(nginx);
-  for (let i = 0; i < 100; i++) {
-    if (await new Promise((r) => net.connect(nginxPort, '127.0.0.1').once('connect', function () { this.destroy(); r(true); }).once('error', () => r(false)))) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { nginxPort, dir: nginxDir } = await startNginx(appPort, devPort);
+  await sleep(1000);
+  const idleWithTunnel = rssParts(sidecar.pid);
 
-  const rssIdle = rssOf(sidecar.pid);
   const header = `${HEADER[0]}: ${HEADER[1]}`;
-  const cases = [
-    ['a', 'client → app directly', appPort, []],
-    ['b', 'client → sidecar → app (no header)', sidecarPort, []],
-    ['c', 'client → nginx → app (routes on the header)', nginxPort, []],
-    ['d', 'client → sidecar → tunnel → dev (header)', sidecarPort, [header]],
-  ];
-  const results = {};
-  let rssPeak = rssIdle;
-  for (const [id, label, port, headers] of cases) {
-    process.stdout.write(`bench: ${id}) ${label} ... `);
-    const hdrs = Object.fromEntries(headers.map((h) => h.split(': ')));
-    const fixed = await fixedRate(port, hdrs);
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(sidecar.pid))), 200);
-    const sat = await saturate(port, headers);
-    clearInterval(sampler);
-    results[id] = { label, fixed, saturation: sat };
-    console.log(`${sat.rps.toFixed(0)} req/s`);
+  const paths = {
+    a: { label: 'client → app directly', port: appPort, headers: [] },
+    b: { label: 'client → sidecar → app (no header)', port: sidecarPort, headers: [] },
+    c: { label: 'client → nginx → app (routes on the header)', port: nginxPort, headers: [] },
+    d: { label: 'client → sidecar → tunnel → dev (header)', port: sidecarPort, headers: [header] },
+  };
+  const runs = Object.fromEntries(Object.keys(paths).map((id) => [id, { fixed: [], saturation: [] }]));
+  const hdrs = (p) => Object.fromEntries(p.headers.map((h) => h.split(': ')));
+  const sampler = rssSampler(sidecar.pid, 200);
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`bench: round ${round}/${ROUNDS}:`);
+    for (const id of ['a', 'b', 'c']) {
+      const p = paths[id];
+      runs[id].fixed.push(await fixedRate(p.port, hdrs(p)));
+      const sat = await wrk(p.port, { connections: CONNECTIONS, seconds: SECONDS, headers: p.headers });
+      runs[id].saturation.push(sat);
+      process.stdout.write(` (${id}) ${sat.rps.toFixed(0)} req/s`);
+    }
+    console.log('');
   }
-  for (const [id, port, hdrs] of [['a', appPort, {}], ['b', sidecarPort, {}], ['d', sidecarPort, { [HEADER[0]]: HEADER[1] }]]) {
-    process.stdout.write(`bench: ${id}) 1 GB upload ... `);
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(sidecar.pid))), 200);
-    results[id].uploadMBps = await upload(port, hdrs);
-    clearInterval(sampler);
-    console.log(`${results[id].uploadMBps.toFixed(0)} MB/s`);
+  process.stdout.write(`bench: (d) ${paths.d.label} ... `);
+  runs.d.fixed.push(await fixedRate(paths.d.port, hdrs(paths.d)));
+  runs.d.saturation.push(await wrk(paths.d.port, { connections: CONNECTIONS, seconds: SECONDS, headers: paths.d.headers }));
+  console.log(`${runs.d.saturation[0].rps.toFixed(0)} req/s`);
+  const uploads = {};
+  for (const id of ['a', 'b', 'd']) {
+    process.stdout.write(`bench: (${id}) 1 GB upload ... `);
+    uploads[id] = await upload(paths[id].port, hdrs(paths[id]));
+    console.log(`${uploads[id].toFixed(0)} MB/s`);
+  }
+  const peakUnderLoad = sampler.stop();
+
+  const results = {};
+  for (const [id, p] of Object.entries(paths)) {
+    const r = runs[id];
+    results[id] = {
+      label: p.label,
+      fixed: { p50: median(r.fixed.map((x) => x.p50)), p99: median(r.fixed.map((x) => x.p99)), failures: r.fixed.reduce((n, x) => n + x.failures, 0) },
+      saturation: {
+        rps: median(r.saturation.map((x) => x.rps)),
+        rpsRounds: r.saturation.map((x) => Math.round(x.rps)),
+        p50: median(r.saturation.map((x) => x.p50)),
+        p99: median(r.saturation.map((x) => x.p99)),
+        errors: r.saturation.map((x) => x.errors).filter(Boolean),
+      },
+      uploadMBps: uploads[id],
+    };
   }
 
   const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  const mb = (bytes) => f(MB(bytes), 1);
   const rows = [
-    '| path | fixed 1,000 req/s: p50 ms | p99 ms | saturation req/s | p50 ms | p99 ms | 1 GB upload MB/s |',
-    '|---|---|---|---|---|---|---|',
+    `| path | fixed ${FIXED_RATE} req/s: p50 ms | p99 ms | saturation req/s (median) | rounds | p50 ms | p99 ms | 1 GB upload MB/s |`,
+    '|---|---|---|---|---|---|---|---|',
     ...Object.entries(results).map(
       ([id, r]) =>
-        `| (${id}) ${r.label} | ${f(r.fixed.p50, 2)} | ${f(r.fixed.p99, 2)} | ${f(r.saturation.rps)} | ${f(r.saturation.p50, 2)} | ${f(r.saturation.p99, 2)} | ${r.uploadMBps === undefined ? '-' : f(r.uploadMBps)} |`,
+        `| (${id}) ${r.label} | ${f(r.fixed.p50, 2)} | ${f(r.fixed.p99, 2)} | ${f(r.saturation.rps)} | ${r.saturation.rpsRounds.join(' ')} | ${f(r.saturation.p50, 2)} | ${f(r.saturation.p99, 2)} | ${r.uploadMBps === undefined ? '-' : f(r.uploadMBps)} |`,
     ),
   ];
+  const churn = memory.churn;
+  const memRows = [
+    '| sidecar state | RSS MB |',
+    '|---|---|',
+    `| idle, no tunnel (private ${mb(memory.idle.anon)}, the node binary's pages ${mb(memory.idle.file)}) | ${mb(memory.idle.rss)} |`,
+    `| idle, one tunnel connected | ${mb(idleWithTunnel.rss)} |`,
+    `| after ${churn.warmUp} tunnel connect/release cycles | ${mb(churn.afterWarmUp)} |`,
+    `| after ${churn.cycles} more (${f(churn.ms / churn.cycles, 1)} ms each; highest seen ${mb(churn.peak)}, lowest in the last fifth ${mb(churn.settled)}) | ${mb(churn.after)} |`,
+    `| saturation, ${CONNECTIONS} connections (highest) | ${mb(memory.saturation.peak)} |`,
+    `| ${memory.idleConnections.count} idle connections (from ${mb(memory.idleConnections.before)}) | ${mb(memory.idleConnections.with)} |`,
+    `| one request on each of ${memory.oneRequestEach.count} of them (highest; ${memory.oneRequestEach.answered} answered) | ${mb(memory.oneRequestEach.peak)} |`,
+    `| throughput runs above (highest) | ${mb(peakUnderLoad)} |`,
+  ];
   const summary = {
-    addedP99AtFixedRateMs: results.b.fixed.p99 - results.a.fixed.p99,
     sidecarVsNginxAtSaturation: results.b.saturation.rps / results.c.saturation.rps,
-    tunnelUploadMBps: results.d.uploadMBps,
-    sidecarRssIdleMB: rssIdle / 1024 / 1024,
-    sidecarRssPeakMB: rssPeak / 1024 / 1024,
+    addedP99AtFixedRateMs: results.b.fixed.p99 - results.a.fixed.p99,
+    tunnelUploadMBps: uploads.d,
+    memoryMB: {
+      idle: MB(memory.idle.rss),
+      idleWithTunnel: MB(idleWithTunnel.rss),
+      tunnelCyclesGrowth: MB(churn.settled - churn.afterWarmUp),
+      saturation: MB(memory.saturation.peak),
+      perIdleConnectionKB: memory.idleConnections.perConnection / 1024,
+      oneRequestEachPeak: MB(memory.oneRequestEach.peak),
+    },
   };
   console.log(`\n${rows.join('\n')}\n`);
-  console.log(`(b) adds ${f(summary.addedP99AtFixedRateMs, 2)} ms at p99 at ${FIXED_RATE} req/s; (b)/(c) at saturation = ${f(summary.sidecarVsNginxAtSaturation, 2)}x; (d) streams ${f(summary.tunnelUploadMBps)} MB/s`);
-  console.log(`sidecar RSS: idle ${f(summary.sidecarRssIdleMB, 1)} MB, peak under load ${f(summary.sidecarRssPeakMB, 1)} MB`);
+  console.log(
+    `(b)/(c) at saturation = ${f(summary.sidecarVsNginxAtSaturation, 2)}x (medians of ${ROUNDS} interleaved rounds); ` +
+      `(b) adds ${f(summary.addedP99AtFixedRateMs, 2)} ms at p99 over (a) at ${FIXED_RATE} req/s; (d) streams ${f(summary.tunnelUploadMBps)} MB/s`,
+  );
+  console.log(`\n${memRows.join('\n')}\n`);
+  console.log(
+    `sidecar memory: ${f(summary.memoryMB.perIdleConnectionKB, 2)} KB per idle connection; ` +
+      `${f(summary.memoryMB.tunnelCyclesGrowth, 1)} MB growth over ${churn.cycles} tunnel cycles after warm-up (lowest of the last fifth)`,
+  );
   for (const [id, r] of Object.entries(results)) {
-    if (r.fixed.failures || r.saturation.errors) console.log(`note: (${id}) fixed-rate failures ${r.fixed.failures}, wrk: ${r.saturation.errors ?? 'none'}`);
+    if (r.fixed.failures || r.saturation.errors.length) console.log(`note: (${id}) fixed-rate failures ${r.fixed.failures}, wrk: ${r.saturation.errors.join('; ') || 'none'}`);
   }
+  if (memory.saturation.errors) console.log(`note: memory saturation run, wrk: ${memory.saturation.errors}`);
   const outDir = path.join(root, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(
     path.join(outDir, 'latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: SECONDS, connections: CONNECTIONS, fixedRate: FIXED_RATE, results, summary }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        sidecarNodeArgs: nodeArgs,
+        sidecarEnv: env,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        connections: CONNECTIONS,
+        fixedRate: FIXED_RATE,
+        results,
+        memory: { ...memory, idleWithTunnel, peakUnderLoad },
+        summary,
+      },
+      null,
+      2,
+    ),
   );
   console.log(`written: bench/results/latest.json`);
   rmSync(nginxDir, { recursive: true, force: true });
 }
 
-function stopAll() {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-}
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
 main().then(
-  () => {
-    stopAll();
+  async () => {
+    await stopEvery();
     process.exit(0);
   },
-  (err) => {
+  async (err) => {
     console.error(err);
-    stopAll();
+    await stopEvery();
     process.exit(1);
   },
 );

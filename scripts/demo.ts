@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import path from 'node:path';
 import { TunnelClient } from '../src/core/tunnel/tunnel-client';
 import { TunnelError } from '../src/core/tunnel/errors';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../src/protocol/constants';
 
 const bundle = path.resolve(__dirname, '../proxy-image/dist/intercept-proxy.js');
 
@@ -50,9 +51,9 @@ async function main(): Promise<void> {
   const [listenPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
 
   const sidecar = spawn(process.execPath, [
-    bundle, '--listen', `${listenPort}:${app.port}`, '--control-port', String(controlPort),
+    ...SIDECAR_NODE_ARGS, bundle, '--listen', `${listenPort}:${app.port}`, '--control-port', String(controlPort),
     '--health-port', String(healthPort), '--bind-address', '127.0.0.1',
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SIDECAR_ENV } });
   const sidecarLog: string[] = [];
   sidecar.stdout.setEncoding('utf8').on('data', (c: string) => sidecarLog.push(...c.trim().split('\n')));
   await new Promise<void>((resolve, reject) => {

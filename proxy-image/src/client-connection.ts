@@ -30,6 +30,8 @@ export interface ProxyContext {
   readonly sweeper: Sweeper;
   readonly graceMs: number;
   readonly fdWarning: FdExhaustionWarning;
+  /** Called once the client socket has closed. */
+  readonly onClosed?: (conn: ClientConnection) => void;
 }
 
 type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
@@ -59,6 +61,27 @@ const ABORTED = new Error('closed without a clean end');
 /** How many times a request whose tunnel went away before it was sent looks for the claim's new tunnel. */
 const MAX_REROUTES = 3;
 
+// One set of listeners for every client socket instead of five closures per connection: each of
+// the thousands of idle keep-alive connections a sidecar may hold costs that much less. The socket
+// carries its connection under OWNER.
+const OWNER = Symbol('intercept.connection');
+type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
+function socketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER].onClientData(chunk);
+}
+function socketEnd(this: OwnedSocket): void {
+  this[OWNER].onClientEnd();
+}
+function socketError(this: OwnedSocket): void {
+  this[OWNER].onClientError();
+}
+function socketClose(this: OwnedSocket): void {
+  this[OWNER].onClientClose();
+}
+function socketDrain(this: OwnedSocket): void {
+  this[OWNER].onClientDrain();
+}
+
 export class ClientConnection implements Sweepable {
   private phase: Phase = 'detect';
   private inbuf: Buffer | null = null;
@@ -66,7 +89,8 @@ export class ClientConnection implements Sweepable {
   private readonly responseHead = new HeadScanner('response');
 
   private app: Upstream | null = null;
-  private readonly tunnels = new Map<TunnelSession, Upstream>();
+  /** Made on the first tunnel stream: most connections never use one. */
+  private tunnels: Map<TunnelSession, Upstream> | null = null;
 
   // The current exchange.
   private req: RequestHead | null = null;
@@ -85,18 +109,19 @@ export class ClientConnection implements Sweepable {
   private fresh = true;
 
   private upstreamFull = false;
-  /** Upstreams paused because the client reads slower than they send. */
-  private readonly pausedUps = new Set<Upstream>();
+  /** Upstreams paused because the client reads slower than they send; made when first needed. */
+  private pausedUps: Set<Upstream> | null = null;
 
   constructor(
     private readonly client: net.Socket,
     private readonly ctx: ProxyContext,
   ) {
-    client.on('data', this.onClientData);
-    client.on('end', this.onClientEnd);
-    client.on('error', this.onClientError);
-    client.on('close', this.onClientClose);
-    client.on('drain', this.onClientDrain);
+    (client as OwnedSocket)[OWNER] = this;
+    client.on('data', socketData);
+    client.on('end', socketEnd);
+    client.on('error', socketError);
+    client.on('close', socketClose);
+    client.on('drain', socketDrain);
     ctx.sweeper.watch(this);
     // Opened at once so that a server-first protocol (a banner) can speak before the client does.
     this.appUpstream();
@@ -128,7 +153,9 @@ export class ClientConnection implements Sweepable {
 
   // ---- client side ------------------------------------------------------------------------------
 
-  private readonly onClientData = (chunk: Buffer): void => {
+  // Listeners of the client socket (see socketData and the others above).
+
+  onClientData(chunk: Buffer): void {
     if (this.phase === 'closed') return;
     if (this.inbuf === null) {
       this.inbuf = chunk;
@@ -137,9 +164,9 @@ export class ClientConnection implements Sweepable {
       this.inbuf = Buffer.concat([this.inbuf, chunk]);
     }
     this.pump();
-  };
+  }
 
-  private readonly onClientEnd = (): void => {
+  onClientEnd(): void {
     this.clientEnded = true;
     // A request still waiting for its route, or whose body is complete, is answered, and the
     // half-close is passed on after it, as the client made it; a half-sent request or head cannot be
@@ -147,15 +174,22 @@ export class ClientConnection implements Sweepable {
     if (this.phase === 'head' || this.phase === 'detect') this.destroy();
     else if (this.phase === 'exchange' && !this.reqBody!.done && this.inbuf === null) this.destroy();
     else this.passClientEnd();
-  };
+  }
 
-  private readonly onClientError = (): void => this.destroy();
-  private readonly onClientClose = (): void => this.destroy();
+  onClientError(): void {
+    this.destroy();
+  }
 
-  private readonly onClientDrain = (): void => {
+  onClientClose(): void {
+    this.destroy();
+    this.ctx.onClosed?.(this);
+  }
+
+  onClientDrain(): void {
+    if (this.pausedUps === null) return;
     for (const up of this.pausedUps) if (!up.dead) up.stream.resume();
     this.pausedUps.clear();
-  };
+  }
 
   /** Reads the client only when its bytes can go somewhere. */
   private syncClientFlow(): void {
@@ -292,7 +326,7 @@ export class ClientConnection implements Sweepable {
       return;
     }
     const session = route.link;
-    const cached = this.tunnels.get(session);
+    const cached = this.tunnels?.get(session);
     if (cached !== undefined && !cached.dead) {
       this.begin(cached, head);
       return;
@@ -304,7 +338,7 @@ export class ClientConnection implements Sweepable {
           this.retire(up);
           return;
         }
-        this.tunnels.set(session, up);
+        (this.tunnels ??= new Map()).set(session, up);
         this.begin(up, head);
         this.pump();
       },
@@ -396,7 +430,7 @@ export class ClientConnection implements Sweepable {
     if (!this.client.write(data)) {
       const up = this.up!;
       up.stream.pause();
-      this.pausedUps.add(up);
+      (this.pausedUps ??= new Set()).add(up);
     }
   }
 
@@ -424,6 +458,13 @@ export class ClientConnection implements Sweepable {
     }
     this.phase = 'head';
     this.responseStarted = false;
+    // An idle keep-alive connection keeps nothing of the exchange it finished: no parsed heads, and
+    // no claim record (which would keep a released tunnel's objects alive).
+    this.req = null;
+    this.reqBody = null;
+    this.resp = null;
+    this.respBody = null;
+    this.record = null;
     this.ctx.sweeper.watch(this);
     this.syncClientFlow();
     return true;
@@ -544,7 +585,7 @@ export class ClientConnection implements Sweepable {
     const wasDead = up.dead;
     up.dead = true;
     if (this.app === up) this.app = null;
-    if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
+    if (up.session !== null && this.tunnels?.get(up.session) === up) this.tunnels.delete(up.session);
     if (this.up !== up || this.phase !== 'exchange' || this.responseDone) {
       // An idle upstream that ended: end our side too, so that a tunnel stream closes cleanly.
       if (err === null) this.retire(up);
@@ -593,12 +634,12 @@ export class ClientConnection implements Sweepable {
     this.phase = 'raw';
     this.ctx.sweeper.unwatch(this);
     if (this.app === up) this.app = null;
-    if (up.session !== null) this.tunnels.delete(up.session);
+    if (up.session !== null) this.tunnels?.delete(up.session);
     this.releaseUpstreams();
     up.stream.removeAllListeners('data');
     up.stream.removeAllListeners('end');
-    this.client.off('data', this.onClientData);
-    this.client.off('drain', this.onClientDrain);
+    this.client.off('data', socketData);
+    this.client.off('drain', socketDrain);
     if (firstBytes !== null) this.client.write(firstBytes);
     if (this.inbuf !== null) up.stream.write(this.inbuf);
     this.inbuf = null;
@@ -646,7 +687,7 @@ export class ClientConnection implements Sweepable {
 
   /** Sends the last bytes and a FIN; discards what the client still sends, and lets go after a while. */
   private endClient(last?: Buffer): void {
-    this.client.off('data', this.onClientData);
+    this.client.off('data', socketData);
     this.client.on('data', () => undefined);
     this.client.resume();
     const linger = (): void => void setTimeout(() => this.client.destroy(), CLOSE_LINGER_MS).unref();
@@ -667,7 +708,7 @@ export class ClientConnection implements Sweepable {
   private retire(up: Upstream, abort = false): void {
     up.dead = true;
     if (this.app === up) this.app = null;
-    if (up.session !== null && this.tunnels.get(up.session) === up) this.tunnels.delete(up.session);
+    if (up.session !== null && this.tunnels?.get(up.session) === up) this.tunnels.delete(up.session);
     if (up.retired) {
       if (abort && !up.stream.destroyed) abortStream(up);
       return;
@@ -679,7 +720,7 @@ export class ClientConnection implements Sweepable {
 
   private releaseUpstreams(): void {
     if (this.app !== null && this.app !== this.up) this.retire(this.app);
-    for (const up of [...this.tunnels.values()]) if (up !== this.up) this.retire(up);
+    if (this.tunnels !== null) for (const up of [...this.tunnels.values()]) if (up !== this.up) this.retire(up);
   }
 
   /** Ends the connection and its upstreams at once; whatever is in flight is cut. */

@@ -84,7 +84,7 @@ export class ControlServer {
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = this.route(req, false);
     if (route === 'status') {
-      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list() });
+      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list(), tunnels: this.sessions.size });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

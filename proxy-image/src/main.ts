@@ -1,6 +1,7 @@
 // intercept-proxy: the sidecar's entry point. See config.ts for its command line.
 import { parseConfig, USAGE } from './config';
 import { Logger, StreamSink, type LogFields } from './log';
+import { missingRuntimeSettings } from './runtime-settings';
 import { Sidecar } from './sidecar';
 
 declare const INTERCEPT_VERSION: string;
@@ -28,6 +29,10 @@ function main(): void {
     stderr.write(`intercept-proxy: writing the log to stdout failed (${code}); log lines are dropped from now on\n`),
   );
   const log = new Logger(parsed.config.logLevel, stdout.write);
+  const missing = missingRuntimeSettings(process.execArgv, process.env);
+  if (missing.length > 0) {
+    log.warn('node runs without the settings that keep the sidecar small; start it as the Dockerfile does', { missing: missing.join(' ') });
+  }
   const sidecar = new Sidecar(parsed.config, log);
   // The sidecar stands in every teammate's path: a bug in one connection must not end the others.
   // A report never throws (a throw here would end the process) and never fails asynchronously

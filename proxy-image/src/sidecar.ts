@@ -48,18 +48,19 @@ export class Sidecar {
         sweeper: this.sweeper,
         graceMs: config.graceMs,
         fdWarning: this.fdWarning,
+        onClosed: this.onConnectionClosed,
       };
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-        const conn = new ClientConnection(socket, ctx);
-        this.connections.add(conn);
-        socket.once('close', () => {
-          this.connections.delete(conn);
-          if (this.connections.size === 0) this.onAllClosed?.();
-        });
+        this.connections.add(new ClientConnection(socket, ctx));
       });
       this.listeners.push(server);
     }
   }
+
+  private readonly onConnectionClosed = (conn: ClientConnection): void => {
+    this.connections.delete(conn);
+    if (this.connections.size === 0) this.onAllClosed?.();
+  };
 
   async start(): Promise<void> {
     const listen = (server: net.Server, port: number, host: string): Promise<void> =>

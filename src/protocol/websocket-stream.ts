@@ -22,7 +22,10 @@ export function webSocketStream(ws: WebSocket, opts: WebSocketStreamOptions = {}
       ws.send(chunk, { binary: true }, (err) => cb(err ?? null));
     },
     final: (cb) => cb(), // a WebSocket has no half-close; the tunnel closes it
-    destroy: (err, cb) => cb(err),
+    destroy: (err, cb) => {
+      ws.resume(); // a paused WebSocket would not read the closing handshake
+      cb(err);
+    },
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     // The protocol carries binary messages only: a text message is a peer that does not speak it.
@@ -30,7 +33,8 @@ export function webSocketStream(ws: WebSocket, opts: WebSocketStreamOptions = {}
       ws.terminate();
       return;
     }
-    if (!stream.push(data)) ws.pause();
+    // A destroyed stream refuses every push; the WebSocket must still read on to its close frame.
+    if (!stream.push(data) && !stream.destroyed) ws.pause();
   });
   ws.on('close', () => stream.push(null));
   return stream;

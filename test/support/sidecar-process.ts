@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
 
 export const SIDECAR_BUNDLE = path.resolve(__dirname, '../../proxy-image/dist/intercept-proxy.js');
 
@@ -55,6 +56,7 @@ export class SidecarProcess {
     const controlPort = await freePort();
     const healthPort = await freePort();
     const args = [
+      ...SIDECAR_NODE_ARGS,
       SIDECAR_BUNDLE,
       ...opts.appPorts.flatMap((app, i) => ['--listen', `${listenPorts[i]}:${app}`]),
       '--control-port', String(controlPort),
@@ -64,11 +66,12 @@ export class SidecarProcess {
       '--log-level', opts.logLevel ?? 'info',
       ...(opts.extraArgs ?? []),
     ];
+    const env = { ...process.env, ...SIDECAR_ENV };
     // With a limit, a shell sets it and then becomes the sidecar (exec), so the pid stays the sidecar's.
     const child =
       opts.fdLimit === undefined
-        ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-        : spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
+        : spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const sidecar = new SidecarProcess(child, listenPorts, controlPort, healthPort);
     let buffered = '';
     child.stdout.setEncoding('utf8');
