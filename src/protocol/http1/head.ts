@@ -45,7 +45,6 @@ export interface RequestHead {
 export interface ResponseHead {
   readonly status: number;
   readonly minorVersion: number;
-  readonly headers: readonly Header[];
   readonly framing: BodyFraming;
   readonly keepAlive: boolean;
 }
@@ -120,9 +119,11 @@ function fieldLineError(line: string, status: number): HttpParseError {
 /**
  * Reads the "name: value" lines from `from` (just past the start line's CRLF) to `end` in one pass
  * over the bytes; `text` is `buf[start, end)` as a string, to cut names and values from. Names are
- * lower-cased only when they have an upper-case letter. Throws with `status` on anything malformed.
+ * lower-cased only when they have an upper-case letter. With `all` false, only the fields that
+ * frame a message are returned (a response's other fields are checked, never turned into strings).
+ * Throws with `status` on anything malformed.
  */
-function parseFields(buf: Buffer, text: string, start: number, from: number, end: number, status: number): Header[] {
+function parseFields(buf: Buffer, text: string, start: number, from: number, end: number, status: number, all: boolean): Header[] {
   const headers: Header[] = [];
   let i = from;
   for (;;) {
@@ -147,12 +148,26 @@ function parseFields(buf: Buffer, text: string, start: number, from: number, end
       if (!isFieldValueChar(c)) throw refusal(buf, start, end, status, new HttpParseError(status, 'invalid character in header value'));
       if (c !== SP && c !== HTAB) valueEnd = i + 1;
     }
-    const name = text.slice(ls - start, nameEnd - start);
-    headers.push({ name: upper ? name.toLowerCase() : name, value: text.slice(valueStart - start, valueEnd - start) });
+    if (all || isFramingName(buf, ls, nameEnd - ls)) {
+      const name = text.slice(ls - start, nameEnd - start);
+      headers.push({ name: upper ? name.toLowerCase() : name, value: text.slice(valueStart - start, valueEnd - start) });
+    }
     if (i === end) return headers;
     if (i + 1 >= end || buf[i + 1] !== LF) throw refusal(buf, start, end, status, new HttpParseError(status, 'bare CR or LF in head'));
     i += 2;
   }
+}
+
+/** The names framingFields looks at, by length. */
+const FRAMING_NAMES = new Map(['host', 'upgrade', 'connection', 'content-length', 'transfer-encoding'].map((n) => [n.length, n]));
+
+/** True when the token `buf[at, at + length)` is one of FRAMING_NAMES in any case. */
+function isFramingName(buf: Buffer, at: number, length: number): boolean {
+  const name = FRAMING_NAMES.get(length);
+  if (name === undefined) return false;
+  // A token byte that is a letter or '-' once 0x20 is set is that letter in either case, or '-'.
+  for (let i = 0; i < length; i++) if ((buf[at + i]! | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** The start line of a head: up to its first CR. */
@@ -364,7 +379,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const lineEnd = targetEnd + 9;
   if (minorVersion < 0 || !lineEndsAt(buf, lineEnd, textEnd)) throw refusal(buf, start, textEnd, 400, requestLineError(firstLine(text)) ?? new HttpParseError(400, 'malformed request line'));
   const method = text.slice(0, methodEnd - start);
-  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 400);
+  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 400, true);
   const f = framingFields(headers, 400);
   if (f.hosts > 1 || (minorVersion === 1 && f.hosts === 0)) throw new HttpParseError(400, 'a request needs exactly one Host header');
 
@@ -391,7 +406,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   if (lineEnd < 0) throw refusal(buf, start, textEnd, 502, new HttpParseError(502, 'malformed status line'));
   const status = (buf[start + 9]! - 0x30) * 100 + (buf[start + 10]! - 0x30) * 10 + (buf[start + 11]! - 0x30);
   const minorVersion = buf[start + 7] === 0x31 ? 1 : 0;
-  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 502);
+  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 502, false);
   const f = framingFields(headers, 502);
 
   let framing: BodyFraming;
@@ -410,7 +425,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   }
   const keepAlive =
     framing.kind !== 'close' && (minorVersion === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive'));
-  return { status, minorVersion, headers, framing, keepAlive };
+  return { status, minorVersion, framing, keepAlive };
 }
 
 /** First value of a header by lower-case name. */
