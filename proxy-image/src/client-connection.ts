@@ -164,6 +164,7 @@ export class ClientConnection implements Sweepable {
       this.inbuf = Buffer.concat([this.inbuf, chunk]);
     }
     this.pump();
+    if (this.inbuf !== null) this.syncClientFlow();
   }
 
   onClientEnd(): void {
@@ -191,12 +192,16 @@ export class ClientConnection implements Sweepable {
     this.pausedUps.clear();
   }
 
-  /** Reads the client only when its bytes can go somewhere. */
+  /**
+   * Reads the client only when its bytes can go somewhere. A client whose request is complete is
+   * paused only once more of its bytes came (a pipelined request; at most one read is held): pausing
+   * and resuming around every exchange would cost more than the rest of its handling.
+   */
   private syncClientFlow(): void {
     if (this.phase === 'closed' || this.phase === 'raw') return;
     const reading = !this.upstreamFull && (this.phase === 'head' || this.phase === 'detect' || (this.phase === 'exchange' && !this.reqBody!.done));
     if (reading) this.client.resume();
-    else this.client.pause();
+    else if (this.upstreamFull || this.inbuf !== null) this.client.pause();
   }
 
   private pump(): void {

@@ -76,6 +76,26 @@ describe('request heads', () => {
     assert.equal(status(() => req('GET / HTTP/2.0\r\nHost: x\r\n\r\n')), 505);
     assert.equal(status(() => req('GET / HTTP/1.2\r\nHost: x\r\n\r\n')), 505);
   });
+
+  it('gives the reason of a head wrong in several ways: line ends first, then the first wrong line', () => {
+    const reason = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        if (err instanceof HttpParseError) return `${err.status} ${err.message}`;
+        throw err;
+      }
+      return 'accepted';
+    };
+    assert.equal(reason(() => req('GET / HTTP/2.0\r\nBad Name: v\r\nX: a\rb\r\n\r\n')), '400 bare CR or LF in head');
+    assert.equal(reason(() => req('GET / HTTP/2.0\r\nBad Name: v\r\nX: a\r\n b\r\n\r\n')), '400 obsolete line folding');
+    assert.equal(reason(() => req('GET / HTTP/2.0\r\nBad Name: v\r\n\r\n')), '505 HTTP version not supported');
+    assert.equal(reason(() => req('GET / HTTP/1.1\r\nBad Name: v\r\nX: a\x01\r\n\r\n')), '400 invalid header name');
+    assert.equal(reason(() => req('GET / HTTP/1.1\r\nX: a\x01\r\nNoColon\r\n\r\n')), '400 invalid character in header value');
+    assert.equal(reason(() => req('GET / HTTP/1.1\r\nContent-Length: 1x\r\nNoColon\r\n\r\n')), '400 malformed header line');
+    assert.equal(reason(() => res('HTTP/1.1 20 OK\r\nX: a\nb\r\n\r\n')), '502 bare CR or LF in head');
+    assert.equal(reason(() => res('HTTP/1.1 200 O\x01\r\nBad Name: v\r\n\r\n')), '502 malformed status line');
+  });
 });
 
 describe('response heads', () => {

@@ -21,3 +21,4 @@ export const CR = 0x0d;
 export const LF = 0x0a;
 export const SP = 0x20;
 export const HTAB = 0x09;
+export const COLON = 0x3a;

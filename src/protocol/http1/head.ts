@@ -1,3 +1,5 @@
+import { COLON, CR, HTAB, isFieldValueChar, isTokenChar, LF, SP } from './chars';
+
 // Strict parsing of HTTP/1.x message heads (RFC 9112). The sidecar forwards the original bytes; it
 // parses a head only to route it and to learn where the message ends. Anything ambiguous in the
 // framing (both Content-Length and Transfer-Encoding, differing lengths, bare LF, obs-fold) is
@@ -43,7 +45,6 @@ export interface RequestHead {
 export interface ResponseHead {
   readonly status: number;
   readonly minorVersion: number;
-  readonly headers: readonly Header[];
   readonly framing: BodyFraming;
   readonly keepAlive: boolean;
 }
@@ -52,13 +53,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\x00-\x08\x0a-\x1f\x7f]*)?$/;
-// Field values may hold HTAB, visible ASCII and obs-text; never other controls, CR or LF.
-// eslint-disable-next-line no-control-regex -- the point is to find control characters
-const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CONTENT_LENGTH = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const CR = 0x0d;
-const LF = 0x0a;
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 const CLOSE_DELIMITED: BodyFraming = { kind: 'close' };
@@ -90,38 +86,184 @@ export function findHeadEnd(buf: Buffer, from: number, errorStatus: number, resu
   return -1;
 }
 
-/** Splits "name: value" lines after the start line; throws with `status` on anything malformed. */
-function parseFields(lines: string[], status: number): Header[] {
+/** The error of a head that the byte scan refused: a bare CR or LF, or a folded line, anywhere in it comes first. */
+function refusal(buf: Buffer, start: number, end: number, status: number, err: HttpParseError): HttpParseError {
+  checkLineEnds(buf, start, end, status);
+  return err;
+}
+
+/** Throws if the head `buf[start, end)` (without its final blank line) has a CR or LF outside a CRLF, or a folded line. */
+function checkLineEnds(buf: Buffer, start: number, end: number, status: number): void {
+  let folded = false;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c > CR) continue;
+    if (c === CR && i + 1 < end && buf[i + 1] === LF) {
+      i++;
+      if (i + 1 < end && (buf[i + 1] === SP || buf[i + 1] === HTAB)) folded = true;
+    } else if (c === CR || c === LF) {
+      throw new HttpParseError(status, 'bare CR or LF in head');
+    }
+  }
+  if (folded) throw new HttpParseError(status, 'obsolete line folding');
+}
+
+/** The error of a field line the byte scan refused, found the simple way: only refused heads come here. */
+function fieldLineError(line: string, status: number): HttpParseError {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return new HttpParseError(status, 'malformed header line');
+  if (!TOKEN.test(line.slice(0, colon))) return new HttpParseError(status, 'invalid header name');
+  return new HttpParseError(status, 'invalid character in header value');
+}
+
+/**
+ * Reads the "name: value" lines from `from` (just past the start line's CRLF) to `end` in one pass
+ * over the bytes; `text` is `buf[start, end)` as a string, to cut names and values from. Names are
+ * lower-cased only when they have an upper-case letter. With `all` false, only the fields that
+ * frame a message are returned (a response's other fields are checked, never turned into strings).
+ * Throws with `status` on anything malformed.
+ */
+function parseFields(buf: Buffer, text: string, start: number, from: number, end: number, status: number, all: boolean): Header[] {
   const headers: Header[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpParseError(status, 'malformed header line');
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HttpParseError(status, 'invalid header name');
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (BAD_VALUE_CHAR.test(value)) throw new HttpParseError(status, 'invalid character in header value');
-    headers.push({ name: name.toLowerCase(), value });
+  let i = from;
+  for (;;) {
+    const ls = i;
+    let upper = false;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (!isTokenChar(c)) break;
+      if (c <= 0x5a && c >= 0x41) upper = true;
+    }
+    if (i === ls || i === end || buf[i] !== COLON) {
+      const le = text.indexOf('\r', ls - start);
+      throw refusal(buf, start, end, status, fieldLineError(text.slice(ls - start, le < 0 ? end - start : le), status));
+    }
+    const nameEnd = i++;
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c === CR) break;
+      if (!isFieldValueChar(c)) throw refusal(buf, start, end, status, new HttpParseError(status, 'invalid character in header value'));
+      if (c !== SP && c !== HTAB) valueEnd = i + 1;
+    }
+    if (all || isFramingName(buf, ls, nameEnd - ls)) {
+      const name = text.slice(ls - start, nameEnd - start);
+      headers.push({ name: upper ? name.toLowerCase() : name, value: text.slice(valueStart - start, valueEnd - start) });
+    }
+    if (i === end) return headers;
+    if (i + 1 >= end || buf[i + 1] !== LF) throw refusal(buf, start, end, status, new HttpParseError(status, 'bare CR or LF in head'));
+    i += 2;
   }
-  return headers;
 }
 
-function splitHead(head: string, status: number): string[] {
-  // A CR or LF not part of a CRLF pair would let two parsers see different lines (bare LF, obs-fold).
-  const lines = head.split('\r\n');
-  for (const line of lines) {
-    if (line.includes('\n') || line.includes('\r')) throw new HttpParseError(status, 'bare CR or LF in head');
-  }
-  for (let i = 1; i < lines.length; i++) {
-    const c = lines[i]!.charCodeAt(0);
-    if (c === 0x20 || c === 0x09) throw new HttpParseError(status, 'obsolete line folding');
-  }
-  return lines;
+/** The names framingFields looks at, by length. */
+const FRAMING_NAMES = new Map(['host', 'upgrade', 'connection', 'content-length', 'transfer-encoding'].map((n) => [n.length, n]));
+
+/** True when the token `buf[at, at + length)` is one of FRAMING_NAMES in any case. */
+function isFramingName(buf: Buffer, at: number, length: number): boolean {
+  const name = FRAMING_NAMES.get(length);
+  if (name === undefined) return false;
+  // A token byte that is a letter or '-' once 0x20 is set is that letter in either case, or '-'.
+  for (let i = 0; i < length; i++) if ((buf[at + i]! | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
+/** The start line of a head: up to its first CR. */
+function firstLine(text: string): string {
+  const cr = text.indexOf('\r');
+  return cr < 0 ? text : text.slice(0, cr);
+}
+
+/** True when a line ends at `i`: the head ends there, or a CRLF follows with more lines after it. */
+function lineEndsAt(buf: Buffer, i: number, end: number): boolean {
+  return i === end || (i + 1 < end && buf[i] === CR && buf[i + 1] === LF);
+}
+
+/** Index of the first byte in `buf[from, end)` that is not a token character. */
+function scanToken(buf: Buffer, from: number, end: number): number {
+  let i = from;
+  while (i < end && isTokenChar(buf[i]!)) i++;
+  return i;
+}
+
+/** Index of the first byte in `buf[from, end)` that cannot be in a request target (a space, a control). */
+function scanTarget(buf: Buffer, from: number, end: number): number {
+  let i = from;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c <= SP || c === 0x7f) break;
+  }
+  return i;
+}
+
+/** The minor version if `buf[at, end)` starts with `HTTP/1.0` or `HTTP/1.1`, else -1. */
+function httpVersion(buf: Buffer, at: number, end: number): number {
+  if (at + 8 > end) return -1;
+  if (buf[at] !== 0x48 || buf[at + 1] !== 0x54 || buf[at + 2] !== 0x54 || buf[at + 3] !== 0x50) return -1; // HTTP
+  if (buf[at + 4] !== 0x2f || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return -1; // /1.
+  const d = buf[at + 7];
+  return d === 0x31 ? 1 : d === 0x30 ? 0 : -1;
+}
+
+/** Index just past a well-formed status line starting at `start` (STATUS_LINE), or -1. */
+function statusLineEnd(buf: Buffer, start: number, end: number): number {
+  if (httpVersion(buf, start, end) < 0 || start + 12 > end || buf[start + 8] !== SP) return -1;
+  const d0 = buf[start + 9]!;
+  const d1 = buf[start + 10]!;
+  const d2 = buf[start + 11]!;
+  if (d0 < 0x31 || d0 > 0x39 || d1 < 0x30 || d1 > 0x39 || d2 < 0x30 || d2 > 0x39) return -1;
+  let i = start + 12;
+  if (i < end && buf[i] === SP) {
+    for (i++; i < end; i++) {
+      const c = buf[i]!;
+      if (c === CR) break;
+      if (!isFieldValueChar(c)) return -1;
+    }
+  }
+  return lineEndsAt(buf, i, end) ? i : -1;
+}
+
+/** Optional whitespace around a list element, as String.trim removes it from a field value (NBSP too). */
+function isListSpace(c: number): boolean {
+  return c === SP || c === HTAB || c === 0xa0;
+}
+
+/** True when the comma-separated `list` has `token` (lower-case), in any case. Allocates nothing. */
 function hasToken(list: string, token: string): boolean {
-  for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
+  const n = list.length;
+  for (let from = 0; from <= n; ) {
+    let to = list.indexOf(',', from);
+    if (to < 0) to = n;
+    let a = from;
+    let b = to;
+    while (a < b && isListSpace(list.charCodeAt(a))) a++;
+    while (b > a && isListSpace(list.charCodeAt(b - 1))) b--;
+    if (b - a === token.length && equalsLowerCase(list, a, token)) return true;
+    from = to + 1;
+  }
   return false;
+}
+
+/** `s` from `at` is `lower` when ASCII letters are lower-cased (no other Latin-1 letter lower-cases to ASCII). */
+function equalsLowerCase(s: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(at + i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A Content-Length value of one decimal number (the usual case) is taken as it is. */
+function isPlainLength(v: string): boolean {
+  if (v.length === 0 || v.length > 15) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 interface FramingFields {
@@ -144,6 +286,10 @@ function framingFields(headers: readonly Header[], status: number): FramingField
         te = te === undefined ? h.value : `${te}, ${h.value}`;
         break;
       case 'content-length':
+        if (isPlainLength(h.value) && (cl === undefined || cl === h.value)) {
+          cl = h.value;
+          break;
+        }
         for (const part of h.value.split(',')) {
           const v = part.trim();
           if (!CONTENT_LENGTH.test(v)) throw new HttpParseError(status, 'invalid Content-Length');
@@ -175,17 +321,11 @@ function endsChunked(te: string, status: number): boolean {
   return codings[last] === 'chunked';
 }
 
-function parseRequestLine(line: string): RegExpExecArray {
-  const m = REQUEST_LINE.exec(line);
-  if (m) return m;
-  if (/ HTTP\/\d\.\d$/.test(line) && !/ HTTP\/1\.[01]$/.test(line)) throw new HttpParseError(505, 'HTTP version not supported');
-  throw new HttpParseError(400, 'malformed request line');
-}
-
-function parseStatusLine(line: string): RegExpExecArray {
-  const m = STATUS_LINE.exec(line);
-  if (!m) throw new HttpParseError(502, 'malformed status line');
-  return m;
+/** Why `line` is not a request line: 505 for a version other than HTTP/1.x, otherwise 400; null if it is one. */
+function requestLineError(line: string): HttpParseError | null {
+  if (REQUEST_LINE.test(line)) return null;
+  if (/ HTTP\/\d\.\d$/.test(line) && !/ HTTP\/1\.[01]$/.test(line)) return new HttpParseError(505, 'HTTP version not supported');
+  return new HttpParseError(400, 'malformed request line');
 }
 
 /**
@@ -212,8 +352,8 @@ export class HeadScanner {
       const lf = buf.indexOf(LF, from); // preceded by CR: findHeadEnd refused a bare LF
       if (lf >= 0) {
         const line = buf.toString('latin1', from, lf - 1);
-        if (this.kind === 'request') parseRequestLine(line);
-        else parseStatusLine(line);
+        const err = this.kind === 'request' ? requestLineError(line) : STATUS_LINE.test(line) ? null : new HttpParseError(502, 'malformed status line');
+        if (err !== null) throw err;
         this.lineChecked = true;
       }
     }
@@ -230,11 +370,16 @@ export class HeadScanner {
 
 /** Parses a request head: `buf[start, end)` including its final blank line. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
-  const lines = splitHead(buf.toString('latin1', start, end - 4), 400);
-  const m = parseRequestLine(lines[0]!);
-  const method = m[1]!;
-  const minorVersion = m[3] === '1' ? 1 : 0;
-  const headers = parseFields(lines, 400);
+  const textEnd = end - 4;
+  const text = buf.toString('latin1', start, textEnd);
+  // One pass over the bytes checks the head as it reads it; a refused head is looked at again for its reason.
+  const methodEnd = scanToken(buf, start, textEnd);
+  const targetEnd = methodEnd > start && buf[methodEnd] === SP ? scanTarget(buf, methodEnd + 1, textEnd) : -1;
+  const minorVersion = targetEnd > methodEnd + 1 && buf[targetEnd] === SP ? httpVersion(buf, targetEnd + 1, textEnd) : -1;
+  const lineEnd = targetEnd + 9;
+  if (minorVersion < 0 || !lineEndsAt(buf, lineEnd, textEnd)) throw refusal(buf, start, textEnd, 400, requestLineError(firstLine(text)) ?? new HttpParseError(400, 'malformed request line'));
+  const method = text.slice(0, methodEnd - start);
+  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 400, true);
   const f = framingFields(headers, 400);
   if (f.hosts > 1 || (minorVersion === 1 && f.hosts === 0)) throw new HttpParseError(400, 'a request needs exactly one Host header');
 
@@ -250,16 +395,18 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   }
 
   const keepAlive = minorVersion === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive');
-  return { method, target: m[2]!, minorVersion, headers, framing, wantsTunnel: f.hasUpgrade || method === 'CONNECT', keepAlive };
+  return { method, target: text.slice(methodEnd + 1 - start, targetEnd - start), minorVersion, headers, framing, wantsTunnel: f.hasUpgrade || method === 'CONNECT', keepAlive };
 }
 
 /** Parses a response head to the request `method`: `buf[start, end)` including its final blank line. */
 export function parseResponseHead(buf: Buffer, start: number, end: number, method: string): ResponseHead {
-  const lines = splitHead(buf.toString('latin1', start, end - 4), 502);
-  const m = parseStatusLine(lines[0]!);
-  const status = Number(m[2]);
-  const minorVersion = m[1] === '1' ? 1 : 0;
-  const headers = parseFields(lines, 502);
+  const textEnd = end - 4;
+  const text = buf.toString('latin1', start, textEnd);
+  const lineEnd = statusLineEnd(buf, start, textEnd);
+  if (lineEnd < 0) throw refusal(buf, start, textEnd, 502, new HttpParseError(502, 'malformed status line'));
+  const status = (buf[start + 9]! - 0x30) * 100 + (buf[start + 10]! - 0x30) * 10 + (buf[start + 11]! - 0x30);
+  const minorVersion = buf[start + 7] === 0x31 ? 1 : 0;
+  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 502, false);
   const f = framingFields(headers, 502);
 
   let framing: BodyFraming;
@@ -278,7 +425,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   }
   const keepAlive =
     framing.kind !== 'close' && (minorVersion === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive'));
-  return { status, minorVersion, headers, framing, keepAlive };
+  return { status, minorVersion, framing, keepAlive };
 }
 
 /** First value of a header by lower-case name. */
