@@ -20,6 +20,7 @@ import {
 } from '../harness/cluster/index.js';
 import { TunnelClient } from '../../src/core/tunnel/tunnel-client.js';
 import type { TunnelError } from '../../src/core/tunnel/errors.js';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants.js';
 
 const APP = 'shop';
 const APP_PORT = 8080;
@@ -55,8 +56,9 @@ void describe('sidecar and tunnel in the cluster', () => {
                 {
                   name: 'intercept-proxy',
                   image: 'node:20-bookworm-slim',
-                  command: ['node', '/intercept/intercept-proxy.js'],
+                  command: ['node', ...SIDECAR_NODE_ARGS, '/intercept/intercept-proxy.js'],
                   args: ['--listen', `${SIDECAR_PORT}:${APP_PORT}`, '--control-port', String(CONTROL_PORT), '--grace', '2'],
+                  env: Object.entries(SIDECAR_ENV).map(([name, value]) => ({ name, value })),
                   ports: [{ name: 'intercept', containerPort: SIDECAR_PORT }],
                 },
               ],
