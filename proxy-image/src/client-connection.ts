@@ -58,6 +58,13 @@ class Upstream {
 /** The upstream closed without ending cleanly: a reset, an aborted stream, a dropped tunnel. */
 const ABORTED = new Error('closed without a clean end');
 
+/**
+ * How long the app connection opened at accept waits for a server-first app to greet. After that a
+ * client that still sent nothing (a pooled connection) holds no app connection: one is opened when
+ * its first request comes.
+ */
+export const SERVER_FIRST_WINDOW_MS = 1000;
+
 /** How many times a request whose tunnel went away before it was sent looks for the claim's new tunnel. */
 const MAX_REROUTES = 3;
 
@@ -149,6 +156,12 @@ export class ClientConnection implements Sweepable {
 
   onIdleTimeout(): void {
     this.destroy();
+  }
+
+  onQuiet(): void {
+    // Neither side spoke: no server-first app is behind this port, so let go of the early connection.
+    if (this.phase !== 'detect' || this.inbuf !== null || this.app === null) return;
+    this.retire(this.app);
   }
 
   // ---- client side ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { ControlServer } from './control-server';
 import { outOfFdsCode, FdExhaustionWarning } from './fd-exhaustion';
 import { createHealthServer } from './health-server';
 import type { Logger } from './log';
+import { SERVER_FIRST_WINDOW_MS } from './client-connection';
 import { Sweeper } from './sweeper';
 import type { TunnelSession } from './tunnel-session';
 
@@ -28,7 +29,7 @@ export class Sidecar {
   ) {
     this.fdWarning = new FdExhaustionWarning(log);
     this.registry = new ClaimRegistry(config.graceMs, log);
-    this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs);
+    this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs, SERVER_FIRST_WINDOW_MS);
     this.control = new ControlServer({
       port: config.controlPort,
       mappings: config.mappings,

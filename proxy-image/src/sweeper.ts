@@ -1,11 +1,14 @@
 // One timer for all connections instead of one per request: connections waiting for a request head
-// register here, and a periodic sweep ends those too slow to send a head or idle for too long.
+// register here, and a periodic sweep ends those too slow to send a head or idle for too long, and
+// tells those that stayed quiet past the first moments.
 
 export interface Sweepable {
   /** The connection waits for a request head (new, or part of a head came): the head timeout applies, not the idle timeout. */
   readonly awaitingHead: boolean;
   onHeadTimeout(): void;
   onIdleTimeout(): void;
+  /** Called on every sweep once the connection waited for a head longer than `quietMs`. */
+  onQuiet(): void;
 }
 
 export class Sweeper {
@@ -15,6 +18,7 @@ export class Sweeper {
   constructor(
     private readonly headerTimeoutMs: number,
     private readonly idleTimeoutMs: number,
+    private readonly quietMs: number,
   ) {
     const tick = Math.max(50, Math.min(1000, headerTimeoutMs / 4, idleTimeoutMs / 4));
     this.timer = setInterval(() => this.sweep(), tick);
@@ -42,6 +46,8 @@ export class Sweeper {
         if (now - since > this.headerTimeoutMs) {
           this.waiting.delete(conn);
           conn.onHeadTimeout();
+        } else if (now - since > this.quietMs) {
+          conn.onQuiet();
         }
       } else if (now - since > this.idleTimeoutMs) {
         this.waiting.delete(conn);

@@ -1,6 +1,6 @@
 // How a connection starts: a client that sends nothing gets the head timeout's 408; an app that
 // speaks first (a banner) is passed through byte for byte; a connection a pool opened early and
-// used later still has its claimed request routed.
+// used later still has its claimed request routed, and holds no app connection while it is quiet.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
@@ -41,6 +41,25 @@ describe('connections that start quietly', () => {
     const got = collect(socket);
     await got.closed; // the idle timeout is 120 s: the test would time out long before
     assert.match(got.text(), /^HTTP\/1\.1 408 /);
+  });
+
+  it('lets go of the app connection it opened for a client that stays quiet, and serves its first request later', async () => {
+    const own = await SidecarProcess.start({ appPorts: [app.port] }); // default head timeout: 30 s
+    try {
+      const appSide = new Promise<net.Socket>((resolve) => app.server.once('connection', resolve));
+      const socket = net.connect({ host: '127.0.0.1', port: own.port });
+      const got = collect(socket);
+      const early = await appSide;
+      let earlyClosed = false;
+      early.once('close', () => (earlyClosed = true));
+      await waitFor(() => earlyClosed, 'the early app connection to close (the server-first window and one sweep)');
+      assert.equal(socket.destroyed, false, 'the quiet client keeps its connection');
+      socket.write('GET /after-quiet HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await got.closed;
+      assert.match(got.text(), /\r\n\r\n(?:[0-9a-f]+\r\n)?app GET \/after-quiet/);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('routes a claimed request on a connection opened early and used later', async () => {
