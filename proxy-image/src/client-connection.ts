@@ -601,9 +601,7 @@ export class ClientConnection implements Sweepable {
 
   private onUpstreamGone(up: Upstream, err: Error | null): void {
     const wasDead = up.dead;
-    up.dead = true;
-    if (this.app === up) this.app = null;
-    if (up.session !== null && this.tunnels?.get(up.session) === up) this.tunnels.delete(up.session);
+    this.forget(up);
     if (this.up !== up || this.phase !== 'exchange' || this.responseDone) {
       // An idle upstream that ended: end our side too, so that a tunnel stream closes cleanly.
       if (err === null) this.retire(up);
@@ -651,8 +649,7 @@ export class ClientConnection implements Sweepable {
   private switchToRaw(up: Upstream, firstBytes: Buffer | null): void {
     this.phase = 'raw';
     this.ctx.sweeper.unwatch(this);
-    if (this.app === up) this.app = null;
-    if (up.session !== null) this.tunnels?.delete(up.session);
+    this.forget(up);
     this.releaseUpstreams();
     up.stream.removeAllListeners('data');
     up.stream.removeAllListeners('end');
@@ -724,9 +721,7 @@ export class ClientConnection implements Sweepable {
    * the whole session. `abort` resets instead: for what was cut or cannot be trusted.
    */
   private retire(up: Upstream, abort = false): void {
-    up.dead = true;
-    if (this.app === up) this.app = null;
-    if (up.session !== null && this.tunnels?.get(up.session) === up) this.tunnels.delete(up.session);
+    this.forget(up);
     if (up.retired) {
       if (abort && !up.stream.destroyed) abortStream(up);
       return;
@@ -734,6 +729,13 @@ export class ClientConnection implements Sweepable {
     up.retired = true;
     if (abort || up.session === null) abortStream(up);
     else endStream(up.stream as http2.ClientHttp2Stream);
+  }
+
+  /** No new request goes to `up`: it is no longer this connection's app connection or tunnel stream. */
+  private forget(up: Upstream): void {
+    up.dead = true;
+    if (this.app === up) this.app = null;
+    if (up.session !== null && this.tunnels?.get(up.session) === up) this.tunnels.delete(up.session);
   }
 
   private releaseUpstreams(): void {

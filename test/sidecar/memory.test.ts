@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { SidecarProcess } from '../support/sidecar-process';
 import { get, startNamedServer, type NamedServer } from '../support/servers';
 import { openTunnel } from '../support/tunnels';
+import { waitFor } from '../support/wait';
 
 const WARM_UP_CYCLES = 300;
 const CYCLES = 2000;
@@ -66,10 +67,7 @@ describe('memory over tunnel connect/release cycles', () => {
 
     // Releases are complete once the sidecar saw each WebSocket close; wait for that, bounded.
     let last = await status(sidecar);
-    for (let i = 0; i < 50 && (last.claims.length > 0 || last.tunnels > 0); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      last = await status(sidecar);
-    }
+    await waitFor(async () => (last = await status(sidecar)).claims.length === 0 && last.tunnels === 0, 'every released claim and tunnel to be gone').catch(() => undefined);
     assert.deepEqual(last, { ...last, claims: [], tunnels: 0 });
     assert.equal(sidecar.logs.filter((l) => l.level === 'error').length, 0);
   });
