@@ -25,6 +25,15 @@ await Promise.all([
     external: [...common.external, 'vscode'],
     alias: { punycode: 'punycode/punycode.js' },
   }),
+  // The command line on the same core as the extension (bin `intercept`).
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+    alias: { punycode: 'punycode/punycode.js' },
+    define: { INTERCEPT_VERSION: JSON.stringify(version) },
+  }),
   build({
     ...common,
     entryPoints: ['proxy-image/src/main.ts'],
