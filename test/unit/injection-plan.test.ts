@@ -86,7 +86,7 @@ describe('injection plan', () => {
 function service(targetPort: string | number | undefined, annotations?: Record<string, string>): V1Service {
   return {
     metadata: { name: 'shop', ...(annotations ? { annotations } : {}) },
-    spec: { selector: { app: 'shop' }, ports: [{ name: 'grpc', port: 9000 }, { name: 'web', port: 80, protocol: 'TCP', ...(targetPort !== undefined ? { targetPort: targetPort as never } : {}) }] },
+    spec: { selector: { app: 'shop' }, ports: [{ name: 'grpc', port: 9000 }, { name: 'web', port: 80, protocol: 'TCP', ...(targetPort !== undefined ? { targetPort: targetPort } : {}) }] },
   };
 }
 
@@ -102,7 +102,7 @@ function apply(obj: V1Service, ops: ReturnType<typeof serviceInterceptPatch>): V
     else if (op.op === 'remove') delete parent[last];
     else parent[last] = op.value;
   }
-  return copy as unknown as V1Service;
+  return copy;
 }
 
 describe('service patches', () => {
@@ -132,7 +132,7 @@ describe('service patches', () => {
   it('leaves a port someone else changed since, and only drops its record', () => {
     const before = service('http');
     const moved = apply(before, serviceInterceptPatch(before, before.spec!.ports![1]!, 15080));
-    moved.spec!.ports![1]!.targetPort = 9999 as never;
+    moved.spec!.ports![1]!.targetPort = 9999;
     const ops = serviceRestorePatch(moved, '80/TCP');
     assert.equal(ops.some((o) => o.path.endsWith('targetPort')), false);
     const after = apply(moved, ops);

@@ -39,12 +39,12 @@ describe('which Services can be intercepted', () => {
         ],
       },
     };
-    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 'http' as never }, t), { appPort: 8080, container: 'app', original: 'http' });
-    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 8080 as never }, t), { appPort: 8080, container: 'app', original: 8080 });
+    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 'http' }, t), { appPort: 8080, container: 'app', original: 'http' });
+    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 8080 }, t), { appPort: 8080, container: 'app', original: 8080 });
     assert.deepEqual(resolveTargetPort({ port: 8080 }, t), { appPort: 8080, container: 'app', original: undefined });
-    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 3000 as never }, t), { appPort: 3000, original: 3000 });
-    assert.ok('error' in resolveTargetPort({ port: 80, targetPort: 'grpc' as never }, t));
-    assert.ok('error' in resolveTargetPort({ port: 53, targetPort: 'dns' as never }, t), 'a UDP container port is not a target');
+    assert.deepEqual(resolveTargetPort({ port: 80, targetPort: 3000 }, t), { appPort: 3000, original: 3000 });
+    assert.ok('error' in resolveTargetPort({ port: 80, targetPort: 'grpc' }, t));
+    assert.ok('error' in resolveTargetPort({ port: 53, targetPort: 'dns' }, t), 'a UDP container port is not a target');
   });
 
   it('recognises workloads that Argo CD or Flux keep in sync', () => {
