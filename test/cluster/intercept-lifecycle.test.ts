@@ -1,0 +1,195 @@
+// Rules 1 and 2 across an intercept's life: traffic without a claim never fails during inject,
+// intercept, stop and remove; claimed requests never reach the shared app while pods scale up and
+// down; a developer's process that dies frees the claim after the grace, and new pods stop holding
+// its requests once its announcement expires.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  PodRunner,
+  createTestNamespace,
+  deleteNamespace,
+  kubeconfigPath,
+  loadKubeConfig,
+  repoRoot,
+  requestService,
+  waitFor,
+} from '../harness/cluster/index.js';
+import { createApp, startLocalServer } from '../harness/cluster/apps.js';
+import { KubeClient } from '../../src/core/kube/kube-client.js';
+import { Injector } from '../../src/core/session/injector.js';
+import { InterceptSession } from '../../src/core/session/intercept-session.js';
+import { loadSidecarBuild, type SidecarBuild } from '../../src/core/session/sidecar-build.js';
+import { parseAnnouncedClaim } from '../../src/protocol/announced-claim.js';
+
+const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Requests through the Service, as kube-proxy routes them, until stopped; counts what went wrong. */
+function trafficLoop(namespace: string, service: string, port: number, kc: KubeConfig, check: (status: number, body: string) => boolean, headers = {}) {
+  let running = true;
+  const tally = { sent: 0, failed: 0, wrong: 0, errors: [] as string[] };
+  const done = (async () => {
+    // Bounded: a few thousand requests at most, whatever the timing.
+    for (let i = 0; running && i < 20_000; i++) {
+      tally.sent++;
+      try {
+        const r = await requestService(namespace, service, port, { kubeConfig: kc, headers, timeoutMs: 20_000 });
+        if (!check(r.status, r.body.toString())) {
+          tally.wrong++;
+          if (tally.errors.length < 5) tally.errors.push(`${r.status} from ${r.pod}: ${r.body.toString().slice(0, 120)}`);
+        }
+      } catch (err) {
+        tally.failed++;
+        if (tally.errors.length < 5) tally.errors.push((err as Error).message);
+      }
+    }
+  })();
+  return {
+    tally,
+    stop: async () => {
+      running = false;
+      await done;
+      return tally;
+    },
+  };
+}
+
+const fromApp = (status: number, body: string) => status === 200 && body.startsWith('{');
+
+void describe('intercept life cycle in the cluster', () => {
+  let kc: KubeConfig;
+  let ns: string;
+  let runner: PodRunner | undefined;
+  let client: KubeClient;
+  let build: SidecarBuild;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    kc = loadKubeConfig();
+    ns = await createTestNamespace(kc, 'lifecycle');
+    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
+    client = new KubeClient(kc);
+    build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION);
+  });
+
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await runner?.stop();
+    if (ns) await deleteNamespace(kc, ns, { wait: true });
+  });
+
+  test('traffic without the header never fails during inject, intercept, stop and remove', async () => {
+    await createApp(kc, ns, 'calm', { replicas: 2, targetPort: 'http', servicePort: 80 });
+    await runner!.waitForRunning(2, 90_000);
+    const laptop = await startLocalServer('ana');
+    cleanups.push(laptop.close);
+    const traffic = trafficLoop(ns, 'calm', 80, kc, fromApp);
+    const injector = new Injector({ client, build });
+    const injection = await injector.inject({ namespace: ns, service: 'calm', port: 80 });
+    const session = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'ana-calm' }, developer: 'ana', local: { host: '127.0.0.1', port: laptop.port } });
+    await session.start();
+    const claimed = await requestService(ns, 'calm', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'ana-calm' } });
+    assert.equal(claimed.body.toString(), 'laptop:ana /');
+    await session.stop();
+    await injector.remove({ namespace: ns, service: 'calm' });
+    const tally = await traffic.stop();
+    assert.ok(tally.sent > 20, `traffic flowed throughout (${tally.sent} requests)`);
+    assert.deepEqual({ failed: tally.failed, wrong: tally.wrong }, { failed: 0, wrong: 0 }, tally.errors.join('\n'));
+  });
+
+  test('scaling 3 → 6 and back, and a deleted pod, while claimed requests flow: none reaches the shared app', async () => {
+    await createApp(kc, ns, 'scaled', { replicas: 3, targetPort: 'http', servicePort: 80 });
+    const laptop = await startLocalServer('bob');
+    cleanups.push(laptop.close);
+    const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'scaled', port: 80 });
+    const session = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'bob-scaled' }, developer: 'bob', local: { host: '127.0.0.1', port: laptop.port } });
+    await session.start();
+    cleanups.push(() => session.stop());
+    const claimed = trafficLoop(ns, 'scaled', 80, kc, (status, body) => status === 200 && body === 'laptop:bob /', { 'x-intercept-id': 'bob-scaled' });
+    const apps = kc.makeApiClient(AppsV1Api);
+    const scale = async (replicas: number) => {
+      await apps.patchNamespacedDeploymentScale({ namespace: ns, name: 'scaled', body: [{ op: 'replace', path: '/spec/replicas', value: replicas }] });
+      await waitFor(`${replicas} pods with tunnels`, () => {
+        const pods = [...session.pods().values()];
+        return pods.length === replicas && pods.every((s) => s === 'connected');
+      }, { timeoutMs: 90_000 });
+    };
+    await scale(6);
+    const servedBefore = claimed.tally.sent;
+    await waitFor('claimed requests after the scale-up', () => claimed.tally.sent > servedBefore + 30, { timeoutMs: 60_000 });
+    await scale(2);
+    const victim = [...session.pods().keys()][0]!;
+    await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace: ns, name: victim });
+    await waitFor('the replacement pod joined', () => session.pods().size === 2 && !session.pods().has(victim) && [...session.pods().values()].every((s) => s === 'connected'), { timeoutMs: 90_000 });
+    const servedAfter = claimed.tally.sent;
+    await waitFor('claimed requests after the pod was replaced', () => claimed.tally.sent > servedAfter + 30, { timeoutMs: 60_000 });
+    const tally = await claimed.stop();
+    assert.deepEqual({ failed: tally.failed, wrong: tally.wrong }, { failed: 0, wrong: 0 }, tally.errors.join('\n'));
+  });
+
+  test('the process holding the intercept is killed: default traffic goes on, the claim frees after the grace, new pods stop holding it after its expiry', async () => {
+    await createApp(kc, ns, 'orphan', { replicas: 2, targetPort: 'http', servicePort: 80 });
+    await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
+    const laptop = await startLocalServer('carol');
+    cleanups.push(laptop.close);
+    const cli: ChildProcess = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'dist', 'cli.js'), 'start', 'orphan', '--port', '80', '--local', String(laptop.port), '--header', 'x-intercept-id=carol-1', '--developer', 'carol', '-n', ns, '--json'],
+      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    cleanups.push(async () => {
+      if (cli.exitCode === null && cli.signalCode === null) {
+        cli.kill('SIGKILL');
+        await once(cli, 'exit');
+      }
+    });
+    let output = '';
+    cli.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    cli.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    await waitFor('the command line intercepting', () => output.includes('"type":"intercepting"'), { timeoutMs: 90_000 });
+    assert.equal((await requestService(ns, 'orphan', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'carol-1' } })).body.toString(), 'laptop:carol /');
+
+    const traffic = trafficLoop(ns, 'orphan', 80, kc, fromApp);
+    cli.kill('SIGKILL');
+    await once(cli, 'exit');
+    // After the sidecars' grace (10 s) the value is free: another developer takes it.
+    const dave = await startLocalServer('dave');
+    cleanups.push(dave.close);
+    const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
+    const taken = await waitFor(
+      'the claim to be free for another developer',
+      async () => {
+        const s = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'carol-1' }, developer: 'dave', local: { host: '127.0.0.1', port: dave.port } });
+        try {
+          await s.start();
+          return s;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 30_000, everyMs: 1_000 },
+    );
+    await taken.stop();
+    const tally = await traffic.stop();
+    assert.deepEqual({ failed: tally.failed, wrong: tally.wrong }, { failed: 0, wrong: 0 }, tally.errors.join('\n'));
+
+    // The dead announcement of another value: once it expires, a pod that starts later does not hold it.
+    const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: ns, name: injection.record.claimsConfigMap });
+    const entries = Object.values(cm.data ?? {}).map((t) => parseAnnouncedClaim(t)).flatMap((p) => (p.ok ? [p] : []));
+    const dead = entries.find((e) => e.claim.value === 'carol-1');
+    if (dead) await waitFor('the dead announcement to expire', () => Date.now() > dead.expiresAtMs + 500, { timeoutMs: 60_000, everyMs: 500 });
+    const apps = kc.makeApiClient(AppsV1Api);
+    await apps.patchNamespacedDeploymentScale({ namespace: ns, name: 'orphan', body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
+    const newest = await waitFor('a third pod running', () => (runner!.running().filter((p) => p.name.startsWith('orphan-')).length === 3 ? runner!.running().filter((p) => p.name.startsWith('orphan-')) : undefined), { timeoutMs: 90_000 });
+    const started = Date.now();
+    for (const p of newest) {
+      const r = await requestService(ns, 'orphan', 80, { kubeConfig: kc, pod: p.name, headers: { 'x-intercept-id': 'carol-1' }, timeoutMs: 30_000 }).catch(() => undefined);
+      if (r) assert.ok(fromApp(r.status, r.body.toString()), `pod ${p.name} gave the dead claim's request to the app`);
+    }
+    assert.ok(Date.now() - started < 5_000, 'no pod held the requests of an expired claim');
+  });
+});

@@ -1,0 +1,261 @@
+// The whole intercept against the test cluster, driven by the core as the editor and the command line
+// drive it: inject, a tunnel per pod with the claim, routing on every replica, two developers, exact
+// restore, another writer during injection, and clear refusals that change nothing.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  PodRunner,
+  connectService,
+  createTestNamespace,
+  deleteNamespace,
+  loadKubeConfig,
+  repoRoot,
+  waitFor,
+  waitForServiceEndpoints,
+} from '../harness/cluster/index.js';
+import { comparable, createApp, startLocalServer, type AppShape } from '../harness/cluster/apps.js';
+import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
+import { KubeClient } from '../../src/core/kube/kube-client.js';
+import { Injector, type Injection } from '../../src/core/session/injector.js';
+import { InterceptSession } from '../../src/core/session/intercept-session.js';
+import { loadSidecarBuild, type SidecarBuild } from '../../src/core/session/sidecar-build.js';
+import type { CoreError } from '../../src/core/errors.js';
+
+const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Checked by shape: this ES module and the CommonJS core may load the class twice. */
+function failureKind(err: unknown): string {
+  const e = err as CoreError;
+  assert.equal(e.name, 'CoreError', String((err as Error)?.stack ?? err));
+  return e.failure.kind;
+}
+
+void describe('intercept in the cluster', () => {
+  let kc: KubeConfig;
+  let ns: string;
+  let runner: PodRunner | undefined;
+  let client: KubeClient;
+  let build: SidecarBuild;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    kc = loadKubeConfig();
+    ns = await createTestNamespace(kc, 'intercept');
+    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
+    client = new KubeClient(kc);
+    build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION);
+  });
+
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await runner?.stop();
+    if (ns) await deleteNamespace(kc, ns, { wait: true });
+  });
+
+  const injector = () => new Injector({ client, build, rollout: { stallAfterMs: 30_000, timeoutMs: 90_000 } });
+
+  async function session(injection: Injection, value: string, developer: string, localPort: number): Promise<InterceptSession> {
+    const s = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value }, developer, local: { host: '127.0.0.1', port: localPort } });
+    await s.start();
+    cleanups.push(() => s.stop());
+    return s;
+  }
+
+  /** Keep-alive clients into each ready pod on the Service's current target port, as kube-proxy would route. */
+  async function perPod(service: string, port: number, count: number): Promise<{ pod: string; http: KeepAliveClient }[]> {
+    const targets = await waitForServiceEndpoints(ns, service, port, count, { kubeConfig: kc });
+    return Promise.all(
+      targets.map(async (t) => {
+        const { socket } = await connectService(ns, service, port, { kubeConfig: kc, pod: t.pod });
+        return { pod: t.pod, http: new KeepAliveClient(socket) };
+      }),
+    );
+  }
+
+  test('a 3-replica Deployment: with the header every pod sends to the local server, without it the pod answers; 10,000 mixed requests, no misroute', async () => {
+    await createApp(kc, ns, 'shop', { replicas: 3, targetPort: 'http', servicePort: 80 });
+    await runner!.waitForRunning(3, 90_000);
+    const laptop = await startLocalServer('ana');
+    cleanups.push(laptop.close);
+    const injection = await injector().inject({ namespace: ns, service: 'shop', port: 80 });
+    assert.equal(injection.appPort, 8080);
+    const s = await session(injection, 'ana-1', 'ana', laptop.port);
+    assert.equal(s.pods().size, 3, 'one tunnel per ready pod');
+    assert.ok([...s.pods().values()].every((st) => st === 'connected'));
+
+    const clients = await perPod('shop', 80, 3);
+    let misroutes = 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const c = clients[i % clients.length]!;
+      const claimed = i % 2 === 0;
+      const r = await c.http.request('GET', `/r/${i}`, { host: 'shop', ...(claimed ? { 'x-intercept-id': 'ana-1' } : {}) });
+      assert.equal(r.status, 200);
+      const text = r.body.toString();
+      const ok = claimed ? text === `laptop:ana /r/${i}` : (JSON.parse(text) as { pod: string }).pod === c.pod;
+      if (!ok) misroutes++;
+      if (claimed) seen.add(c.pod);
+    }
+    for (const c of clients) c.http.close();
+    assert.equal(misroutes, 0);
+    assert.equal(seen.size, 3, 'claimed requests were served through every replica');
+  });
+
+  test('two developers on one Service: each gets their own requests; one stops and the other and the default go on; a third is refused naming the holder', async () => {
+    const injection = await injector().inject({ namespace: ns, service: 'shop', port: 80 });
+    assert.equal(injection.reused, true, 'the second intercept reuses the sidecar, no restart');
+    const bobLaptop = await startLocalServer('bob');
+    cleanups.push(bobLaptop.close);
+    const bob = await session(injection, 'bob-1', 'bob', bobLaptop.port);
+    const clients = await perPod('shop', 80, 3);
+    const ask = async (c: { pod: string; http: KeepAliveClient }, value?: string) =>
+      (await c.http.request('GET', '/x', { host: 'shop', ...(value ? { 'x-intercept-id': value } : {}) })).body.toString();
+    for (const c of clients) {
+      assert.equal(await ask(c, 'ana-1'), 'laptop:ana /x');
+      assert.equal(await ask(c, 'bob-1'), 'laptop:bob /x');
+    }
+    await assert.rejects(session(injection, 'ana-1', 'carol', bobLaptop.port), (err) => {
+      assert.equal(failureKind(err), 'claim-held');
+      const f = (err as CoreError).failure;
+      assert.ok(f.kind === 'claim-held' && f.holder === 'ana', JSON.stringify(f));
+      return true;
+    });
+    // Bob stops while requests flow on every pod: none fails.
+    let failures = 0;
+    let done = false;
+    const traffic = (async () => {
+      for (let i = 0; !done && i < 5_000; i++) {
+        const c = clients[i % clients.length]!;
+        const text = await ask(c, i % 2 ? 'ana-1' : undefined).catch(() => 'failed');
+        if (i % 2 ? text !== 'laptop:ana /x' : !text.startsWith('{')) failures++;
+      }
+    })();
+    await bob.stop();
+    done = true;
+    await traffic;
+    assert.equal(failures, 0);
+    for (const c of clients) {
+      assert.equal((JSON.parse(await ask(c, 'bob-1')) as { pod: string }).pod, c.pod, "bob's header reaches the pods again");
+      assert.equal(await ask(c, 'ana-1'), 'laptop:ana /x');
+      c.http.close();
+    }
+  });
+
+  const shapes: [string, AppShape][] = [
+    ['a named targetPort', { targetPort: 'http' }],
+    ['a numeric targetPort', { targetPort: 8080 }],
+    ['an omitted targetPort', {}],
+    [
+      'a workload with sidecars of its own (first container, native sidecar)',
+      {
+        targetPort: 'http',
+        before: [{ name: 'envoy', image: 'envoyproxy/envoy:v1', ports: [{ name: 'admin', containerPort: 15000 }] }],
+        initContainers: [{ name: 'log-shipper', image: 'fluent-bit:3', restartPolicy: 'Always', ports: [{ containerPort: 15001 }] }],
+        labels: { team: 'shop' },
+        annotations: { 'example.com/owner': 'shop-team' },
+      },
+    ],
+  ];
+  for (const [label, shape] of shapes) {
+    test(`restore equals the original for ${label}`, async () => {
+      const name = `restore-${label.split(' ')[1]!.replace(/[^a-z]/g, '')}`;
+      await createApp(kc, ns, name, { ...shape, containerPort: 8080 });
+      const apps = kc.makeApiClient(AppsV1Api);
+      const core = kc.makeApiClient(CoreV1Api);
+      await waitFor(`${name} rolled out`, async () => (await apps.readNamespacedDeployment({ namespace: ns, name })).status?.readyReplicas === 1, { timeoutMs: 60_000 });
+      const deploymentBefore = await apps.readNamespacedDeployment({ namespace: ns, name });
+      const serviceBefore = await core.readNamespacedService({ namespace: ns, name });
+      const inj = injector();
+      const injection = await inj.inject({ namespace: ns, service: name, port: 8080 });
+      const during = await apps.readNamespacedDeployment({ namespace: ns, name });
+      assert.ok(during.spec!.template.spec!.containers.some((c) => c.name === 'intercept-proxy'));
+      const sidecarPorts = new Set([injection.record.controlPort, injection.record.healthPort, injection.listenPort]);
+      assert.equal([15000, 15001, 8080].some((p) => sidecarPorts.has(p)), false, 'no port of the pod is taken');
+      await inj.remove({ namespace: ns, service: name });
+      const deploymentAfter = await apps.readNamespacedDeployment({ namespace: ns, name });
+      const serviceAfter = await core.readNamespacedService({ namespace: ns, name });
+      assert.deepEqual(comparable(deploymentAfter), comparable(deploymentBefore));
+      assert.deepEqual(comparable(serviceAfter), comparable(serviceBefore));
+      const left = (await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata!.name!).filter((n) => n.includes(name));
+      assert.deepEqual(left, [], 'no ConfigMap of this workload is left');
+    });
+  }
+
+  test("another writer changes the Deployment and the Service during injection: their changes survive injection and removal", async () => {
+    await createApp(kc, ns, 'busy', { targetPort: 'http' });
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    await waitFor('busy rolled out', async () => (await apps.readNamespacedDeployment({ namespace: ns, name: 'busy' })).status?.readyReplicas === 1, { timeoutMs: 60_000 });
+    const inj = new Injector({
+      client,
+      build,
+      onEvent: (e) => {
+        // While the rollout runs, a teammate's deploy tool changes the app container and a label.
+        if (e.kind === 'step' && e.step === 'rollout') writer = writeTheirChange();
+      },
+    });
+    let writer: Promise<void> = Promise.resolve();
+    const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+    const writeTheirChange = async () => {
+      await apps.patchNamespacedDeployment(
+        { namespace: ns, name: 'busy', body: { metadata: { labels: { release: 'r2' } }, spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'FEATURE', value: 'on' }] }] } } } }, fieldManager: 'their-deploy-tool' },
+        strategic,
+      );
+      await core.patchNamespacedService({ namespace: ns, name: 'busy', body: { metadata: { annotations: { 'example.com/changed': 'yes' } } }, fieldManager: 'their-deploy-tool' }, strategic);
+    };
+    await inj.inject({ namespace: ns, service: 'busy', port: 8080 });
+    await writer;
+    const check = async (withSidecar: boolean) => {
+      const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'busy' });
+      const s = await core.readNamespacedService({ namespace: ns, name: 'busy' });
+      assert.equal(d.metadata!.labels!.release, 'r2');
+      assert.deepEqual(d.spec!.template.spec!.containers.find((c) => c.name === 'app')!.env, [{ name: 'FEATURE', value: 'on' }]);
+      assert.equal(s.metadata!.annotations!['example.com/changed'], 'yes');
+      assert.equal(d.spec!.template.spec!.containers.some((c) => c.name === 'intercept-proxy'), withSidecar);
+    };
+    await check(true);
+    await inj.remove({ namespace: ns, service: 'busy' });
+    await check(false);
+  });
+
+  test('refusals are typed and change nothing: no selector, a UDP port, a namespace where the user has no Role', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'external-db' }, spec: { ports: [{ port: 5432 }] } } });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'dns' }, spec: { selector: { app: 'shop' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } } });
+    const snapshot = async () => {
+      const apps = kc.makeApiClient(AppsV1Api);
+      return JSON.stringify({
+        d: (await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => [d.metadata!.name, d.metadata!.resourceVersion]),
+        s: (await core.listNamespacedService({ namespace: ns })).items.map((s) => [s.metadata!.name, s.metadata!.resourceVersion]),
+        c: (await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => [c.metadata!.name, c.metadata!.resourceVersion]),
+      });
+    };
+    const before = await snapshot();
+    await assert.rejects(injector().inject({ namespace: ns, service: 'external-db', port: 5432 }), (err) => {
+      assert.equal(failureKind(err), 'not-interceptable');
+      const f = (err as CoreError).failure;
+      assert.ok(f.kind === 'not-interceptable' && f.reason === 'no-selector', JSON.stringify(f));
+      return true;
+    });
+    await assert.rejects(injector().inject({ namespace: ns, service: 'dns', port: 53 }), (err) => {
+      const f = (err as CoreError).failure;
+      assert.ok(f.kind === 'not-interceptable' && f.reason === 'udp-port', JSON.stringify(f));
+      return true;
+    });
+    const other = await createTestNamespace(kc, 'norole');
+    cleanups.push(() => deleteNamespace(kc, other));
+    await core.createNamespacedServiceAccount({ namespace: other, body: { metadata: { name: 'dev' } } });
+    const { kubeConfigForServiceAccount } = await import('../harness/cluster/index.js');
+    const devClient = new KubeClient(await kubeConfigForServiceAccount(kc, other, 'dev'));
+    await assert.rejects(new Injector({ client: devClient, build }).inject({ namespace: ns, service: 'shop', port: 80 }), (err) => {
+      assert.equal(failureKind(err), 'forbidden');
+      const f = (err as CoreError).failure;
+      assert.ok(f.kind === 'forbidden' && f.verb === 'get' && f.resource === 'services' && f.namespace === ns, JSON.stringify(f));
+      return true;
+    });
+    assert.equal(await snapshot(), before, 'nothing changed in the cluster');
+  });
+});

@@ -1,0 +1,93 @@
+// Test workloads as teams write them: a Deployment (or StatefulSet) of the test app with a Service in
+// front, in the shapes injection and restore must survive, and a local server standing for the
+// program a developer debugs.
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1DeploymentStrategy, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
+
+export interface AppShape {
+  replicas?: number;
+  /** The Service port's targetPort: a container port name, a number, or undefined (omitted). */
+  targetPort?: string | number;
+  /** The Service port; 8080 by default so an omitted targetPort reaches the app. */
+  servicePort?: number;
+  containerPort?: number;
+  /** Containers before and after the app (sidecars of the team's own). */
+  before?: V1Container[];
+  after?: V1Container[];
+  initContainers?: V1Container[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  extraServicePorts?: V1ServicePort[];
+  strategy?: V1DeploymentStrategy;
+}
+
+export async function createApp(kc: KubeConfig, namespace: string, name: string, shape: AppShape = {}): Promise<{ deployment: V1Deployment; service: V1Service }> {
+  const containerPort = shape.containerPort ?? 8080;
+  const labels = { app: name };
+  const app: V1Container = {
+    name: 'app',
+    image: 'registry.example/shop:1',
+    ports: [{ name: 'http', containerPort }],
+    readinessProbe: { httpGet: { path: '/ready', port: 'http' as never }, periodSeconds: 1 },
+  };
+  const deployment = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name, labels: { ...labels, ...shape.labels }, ...(shape.annotations ? { annotations: shape.annotations } : {}) },
+      spec: {
+        replicas: shape.replicas ?? 1,
+        selector: { matchLabels: labels },
+        ...(shape.strategy ? { strategy: shape.strategy } : {}),
+        template: {
+          metadata: { labels },
+          spec: {
+            ...(shape.initContainers ? { initContainers: shape.initContainers } : {}),
+            containers: [...(shape.before ?? []), app, ...(shape.after ?? [])],
+            terminationGracePeriodSeconds: 5,
+          },
+        },
+      },
+    },
+  });
+  const port: V1ServicePort = { name: 'web', port: shape.servicePort ?? 8080, ...(shape.targetPort !== undefined ? { targetPort: shape.targetPort } : {}) };
+  const service = await kc.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace,
+    body: { metadata: { name }, spec: { selector: labels, ports: [port, ...(shape.extraServicePorts ?? [])] } },
+  });
+  return { deployment, service };
+}
+
+/** The program being debugged: answers `laptop:<name> <path>` with a Content-Length. */
+export async function startLocalServer(name: string): Promise<{ port: number; server: http.Server; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const body = `laptop:${name} ${req.url}`;
+    res.writeHead(200, { 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Fields the cluster maintains, dropped before comparing objects for an exact restore. */
+export function comparable<T extends { metadata?: object; status?: unknown }>(obj: T): unknown {
+  const copy = structuredClone(obj) as Record<string, unknown> & { metadata?: Record<string, unknown> };
+  delete copy.status;
+  const m = copy.metadata ?? {};
+  for (const k of ['resourceVersion', 'generation', 'managedFields']) delete m[k];
+  const annotations = m.annotations as Record<string, string> | undefined;
+  if (annotations) {
+    delete annotations['deployment.kubernetes.io/revision'];
+    if (Object.keys(annotations).length === 0) delete m.annotations;
+  }
+  return copy;
+}
