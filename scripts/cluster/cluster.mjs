@@ -129,10 +129,19 @@ function netnsLeftovers() {
     .filter((n) => n && n.startsWith(NETNS_PREFIX));
 }
 
+/** kwok's Stages for nodes and pods (see kwok-stages/README.md): pods with readiness probes start unready. */
+function kwokStages() {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kwok-stages');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'));
+}
+
 function kwokctlConfig(bin) {
   const b = (name) => path.join(bin, name);
-  // One YAML document; JSON is YAML.
-  return JSON.stringify({
+  // YAML documents: the kwokctl configuration (JSON is YAML), then the Stages kwok runs.
+  const options = JSON.stringify({
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
     kind: 'KwokctlConfiguration',
     options: {
@@ -161,6 +170,7 @@ function kwokctlConfig(bin) {
       },
     ],
   });
+  return [options, ...kwokStages()].join('\n---\n');
 }
 
 function nodeManifest(i) {

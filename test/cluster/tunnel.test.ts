@@ -1,11 +1,14 @@
 // The sidecar and the tunnel in a real cluster: pods whose spec carries the intercept-proxy container
-// (written here by hand, as the extension will inject it), a Service pointed at the sidecar's port,
-// and one tunnel per pod through the API server's pod port-forward to the loopback-only control port.
+// (written here by hand, as the extension will inject it: the built sidecar in a ConfigMap mounted at
+// /intercept), a Service pointed at the sidecar's port, and one tunnel per pod through the API
+// server's pod port-forward to the loopback-only control port.
 // With the header, requests on every replica reach the developer's local server; without it, the pods.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
@@ -16,6 +19,7 @@ import {
   openPortForward,
   requestService,
   waitForServiceEndpoints,
+  repoRoot,
   type RunningPod,
 } from '../harness/cluster/index.js';
 import { TunnelClient } from '../../src/core/tunnel/tunnel-client.js';
@@ -41,6 +45,11 @@ void describe('sidecar and tunnel in the cluster', () => {
     kc = loadKubeConfig();
     ns = await createTestNamespace(kc, 'tunnel');
     runner = await PodRunner.start({ kubeConfig: kc, namespace: ns, labelSelector: `app=${APP}` });
+    const sidecarCode = readFileSync(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), 'utf8');
+    await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'intercept-proxy' }, data: { 'intercept-proxy.js': sidecarCode } },
+    });
     await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
       namespace: ns,
       body: {
@@ -51,6 +60,7 @@ void describe('sidecar and tunnel in the cluster', () => {
           template: {
             metadata: { labels: { app: APP } },
             spec: {
+              volumes: [{ name: 'intercept-proxy', configMap: { name: 'intercept-proxy' } }],
               containers: [
                 { name: 'app', image: 'example.invalid/shop:1', ports: [{ name: 'http', containerPort: APP_PORT }] },
                 {
@@ -60,6 +70,7 @@ void describe('sidecar and tunnel in the cluster', () => {
                   args: ['--listen', `${SIDECAR_PORT}:${APP_PORT}`, '--control-port', String(CONTROL_PORT), '--grace', '2'],
                   env: Object.entries(SIDECAR_ENV).map(([name, value]) => ({ name, value })),
                   ports: [{ name: 'intercept', containerPort: SIDECAR_PORT }],
+                  volumeMounts: [{ name: 'intercept-proxy', mountPath: '/intercept', readOnly: true }],
                 },
               ],
             },

@@ -1,7 +1,10 @@
 // The app container of a test pod, run by the pod runner inside the pod's network namespace.
-// Environment: POD_NAME, POD_NAMESPACE, CONTAINER_NAME, APP_PORTS (comma-separated).
+// Environment: POD_NAME, POD_NAMESPACE, CONTAINER_NAME, APP_PORTS (comma-separated), the container's
+// own env from the pod spec, and APP_READY=no to start not ready.
 // It listens on every address of its pod (127.0.0.1 and the pod IP) on each port and answers:
 //   POST|PUT /echo    200, the request body streamed back (header x-pod-name);
+//   GET /ready        200 "ready", or 503 "not ready" (for a readinessProbe);
+//   PUT /ready        body "yes" or "no" sets what GET /ready answers; 204;
 //   anything else     200, JSON { pod, namespace, container, port, method, url, headers, bodyBytes }.
 // It prints "listening <port>" once per port, and exits on SIGTERM/SIGINT.
 import http from 'node:http';
@@ -10,6 +13,28 @@ const pod = process.env.POD_NAME ?? 'unknown';
 const namespace = process.env.POD_NAMESPACE ?? '';
 const container = process.env.CONTAINER_NAME ?? 'app';
 const ports = (process.env.APP_PORTS ?? '8080').split(',').map(Number).filter((p) => p > 0);
+let ready = process.env.APP_READY !== 'no';
+
+/** GET /ready answers readiness; PUT /ready with "yes" or "no" changes it. */
+function readiness(req, res) {
+  if (req.method === 'PUT') {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const value = body.trim();
+      if (value !== 'yes' && value !== 'no') {
+        res.writeHead(400).end('say yes or no');
+        return;
+      }
+      ready = value === 'yes';
+      console.log(`ready: ${value}`);
+      res.writeHead(204).end();
+    });
+    return;
+  }
+  req.resume();
+  res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready' : 'not ready');
+}
 
 const servers = ports.map((port) => {
   const server = http.createServer((req, res) => {
@@ -17,6 +42,10 @@ const servers = ports.map((port) => {
     if (req.url?.startsWith('/echo') && (req.method === 'POST' || req.method === 'PUT')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       req.pipe(res);
+      return;
+    }
+    if (req.url === '/ready') {
+      readiness(req, res);
       return;
     }
     let bodyBytes = 0;

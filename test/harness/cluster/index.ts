@@ -6,8 +6,10 @@
 //   waitFor(what, check, { timeoutMs, everyMs })    bounded polling, clear timeout errors
 //   createTestNamespace(kc, prefix) / deleteNamespace(kc, name, { wait })
 //   kubeConfigForServiceAccount(kc, namespace, name): Promise<KubeConfig>   for RBAC tests
-//   PodRunner.start({ namespace, labelSelector?, interceptDir?, extraForwardPorts? })
-//     .waitForRunning(count, timeoutMs) / .running() / .pod(name) / .connect(pod, port, host?) / .stop()
+//   PodRunner.start({ namespace, labelSelector?, extraForwardPorts? })
+//     .waitForRunning(count, timeoutMs) / .running() / .pod(name) / .failures()
+//     .connect(pod, port, host?) / .stop()
+//     (volumes from ConfigMaps and Secrets, readiness from readinessProbes: see pod-runner.ts)
 //   requestService(namespace, service, port, { method, path, headers, body, pod?, timeoutMs })
 //   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
 //   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
@@ -29,3 +31,4 @@ export { requestService, httpOverStream, connectService, resolveService, service
 export type { StreamRequest, StreamResponse, ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
 export { openPortForward, apiServerAccess } from './port-forward.js';
 export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';
+export type { HostMount } from './mount-paths.js';

@@ -1,12 +1,21 @@
 // PodRunner: makes the pods of test workloads real. kwok only marks pods Running; the runner watches
 // the pods of one namespace (optionally a label selector) and, for each Running pod with an IP:
 //   * creates the pod's network namespace (netns.ts) holding 127.0.0.1 and the pod IP;
-//   * starts each container as a local process inside it:
+//   * sets up its volumes as a kubelet would (pod-volumes.ts): configMap and secret volumes are
+//     written from the API server's objects into a folder per pod, emptyDir volumes are empty
+//     folders, and every second the configMap and secret volumes of its pods are written again when
+//     their objects changed. While a ConfigMap or Secret that is not optional is missing, the
+//     containers do not start: the pod reports them waiting (ContainerCreating) and not ready,
+//     failures() names the reason, and the runner starts them once the objects exist;
+//   * starts each container as a local process inside the namespace:
 //       - a container named `intercept-proxy` (the sidecar) runs exactly its command, args and env
-//         from the pod spec; `node` is this Node, and paths under /intercept/ are mapped to
-//         `interceptDir` (default: <repo>/proxy-image/dist, made by `node scripts/build.mjs`);
-//       - any other container runs app-server.mjs, which answers with its pod's name on each of
-//         the container's ports (8080 when it declares none);
+//         from the pod spec; `node` is this Node, and paths under the container's volumeMounts are
+//         rewritten to the host folders that hold those volumes (mount-paths.ts);
+//       - any other container runs app-server.mjs, with the container's env, which answers with its
+//         pod's name on each of the container's ports (8080 when it declares none);
+//   * runs each container's readinessProbe (readiness-prober.ts) and writes the containers'
+//     readiness and the pod's Ready condition through the status subresource (pod-status.ts);
+//     kwok leaves pods with probes unready (scripts/cluster/kwok-stages), pods without are Ready;
 //   * waits until the ports the containers declare (and the sidecar's command line or INTERCEPT_*
 //     environment names) listen inside the namespace;
 //   * creates a kwok PortForward object (same name as the pod), for every port then listening in the
@@ -33,6 +42,12 @@ import {
 import { connectInNetns, createNetns, deleteNetns, inNetns, listeningPorts, podNetnsName, socatCommand } from './netns.js';
 import { isNotFound, loadKubeConfig, repoRoot, waitFor } from './kube.js';
 import { openPortForward } from './port-forward.js';
+import { toHostPaths, type HostMount } from './mount-paths.js';
+import { PodVolumes } from './pod-volumes.js';
+import type { VolumeSources } from './volume-files.js';
+import { readinessProbeOf } from './readiness-probe.js';
+import { ReadinessProber } from './readiness-prober.js';
+import { reportContainers, type ContainerReport } from './pod-status.js';
 import type { Duplex } from 'node:stream';
 
 export const SIDECAR_CONTAINER = 'intercept-proxy';
@@ -43,8 +58,6 @@ export interface PodRunnerOptions {
   /** Only pods matching this label selector. */
   labelSelector?: string;
   kubeConfig?: KubeConfig;
-  /** Folder standing for /intercept in the sidecar's command line. */
-  interceptDir?: string;
   /** Ports to forward besides those listening when the pod became ready (a port opened later). */
   extraForwardPorts?: number[];
   /** How long a pod's processes may take to listen on their ports. */
@@ -56,6 +69,8 @@ export interface RunningContainer {
   pid: number;
   /** Ports the runner waited for before calling the pod ready. */
   ports: number[];
+  /** Where the container's volumeMounts are on the host. */
+  mounts: HostMount[];
   logFile: string;
 }
 
@@ -73,13 +88,22 @@ export interface RunningPod {
 
 interface PodEntry {
   uid: string;
-  state: 'starting' | 'running' | 'failed' | 'stopping';
+  /** waiting: its volumes cannot be set up yet (the runner retries); failed: for good. */
+  state: 'starting' | 'waiting' | 'running' | 'failed' | 'stopping';
+  spec: V1Pod;
   pod?: RunningPod;
+  volumes?: PodVolumes;
   children: ChildProcess[];
   logs: WriteStream[];
+  probers: Map<string, ReadinessProber>;
+  /** Status writes of this pod, one after the other. */
+  reports: Promise<void>;
   error?: Error;
   work: Promise<void>;
 }
+
+/** How often the volumes of the runner's pods are compared with their ConfigMaps and Secrets. */
+const VOLUME_RESYNC_MS = 1_000;
 
 /** A port no container uses, forwarded to `echo`: proves kwok knows the pod's PortForward object. */
 export const PROBE_PORT = 1;
@@ -107,6 +131,9 @@ async function readForward(kc: KubeConfig, namespace: string, pod: string): Prom
   });
 }
 
+/** For a pod without configMap or secret volumes: nothing to read from the API server. */
+const NO_SOURCES: VolumeSources = { configMap: () => undefined, secret: () => undefined };
+
 const KWOK_GROUP = 'kwok.x-k8s.io';
 const KWOK_VERSION = 'v1alpha1';
 
@@ -119,6 +146,8 @@ export class PodRunner {
   private stopped = false;
   private watchAbort: AbortController | undefined;
   private watchLoop: Promise<void> = Promise.resolve();
+  private volumeLoop: Promise<void> = Promise.resolve();
+  private readonly loopAbort = new AbortController();
   private readonly logDir = path.join(repoRoot, '.test-artifacts', 'cluster-pods');
 
   private constructor(private readonly opts: PodRunnerOptions) {
@@ -133,6 +162,7 @@ export class PodRunner {
     mkdirSync(runner.logDir, { recursive: true });
     const rv = await runner.resync();
     runner.watchLoop = runner.watchForever(rv);
+    runner.volumeLoop = runner.resyncVolumesForever();
     return runner;
   }
 
@@ -150,25 +180,29 @@ export class PodRunner {
     return e?.state === 'running' ? e.pod : undefined;
   }
 
-  /** Pods for which starting the processes failed, with the reason. */
-  failures(): { pod: string; error: Error }[] {
-    return [...this.entries.entries()].flatMap(([pod, e]) => (e.error ? [{ pod, error: e.error }] : []));
+  /**
+   * Pods whose processes could not start, with the reason; `retrying` when the runner starts them
+   * once the cause is gone (a missing ConfigMap or Secret is created), as a kubelet does.
+   */
+  failures(): { pod: string; error: Error; retrying: boolean }[] {
+    return [...this.entries.entries()].flatMap(([pod, e]) => (e.error ? [{ pod, error: e.error, retrying: e.state === 'waiting' }] : []));
   }
 
   /**
-   * Waits until exactly `count` pods run (and no pod is still starting or stopping); fails at once
-   * when a pod's processes could not start.
+   * Waits until exactly `count` pods run (and no pod is still starting, waiting or stopping); fails
+   * at once when a pod's processes could not start for good.
    */
   async waitForRunning(count: number, timeoutMs = 60_000): Promise<RunningPod[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const failed = this.failures();
+      const failed = this.failures().filter((f) => !f.retrying);
       if (failed.length > 0) throw new PodStartError(failed);
-      const busy = [...this.entries.values()].some((e) => e.state === 'starting' || e.state === 'stopping');
+      const busy = [...this.entries.values()].some((e) => e.state === 'starting' || e.state === 'waiting' || e.state === 'stopping');
       const running = this.running();
       if (!busy && running.length === count) return running;
       if (Date.now() >= deadline) {
-        const states = [...this.entries.entries()].map(([n, e]) => `${n}=${e.state}`).join(', ') || 'none';
+        const states =
+          [...this.entries.entries()].map(([n, e]) => `${n}=${e.state}${e.error ? ` (${e.error.message})` : ''}`).join(', ') || 'none';
         const errors = this.errors.length > 0 ? `; runner errors: ${this.errors.map((e) => e.message).join('; ')}` : '';
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} running pods in ${this.opts.namespace}; pods seen: ${states}${errors}`);
       }
@@ -188,7 +222,9 @@ export class PodRunner {
     if (this.stopped) return;
     this.stopped = true;
     this.watchAbort?.abort();
+    this.loopAbort.abort();
     await this.watchLoop;
+    await this.volumeLoop;
     await Promise.all([...this.entries.keys()].map((name) => this.stopPod(name)));
   }
 
@@ -249,13 +285,83 @@ export class PodRunner {
     }
     if (gone || entry || this.stopped) return;
     if (pod.status?.phase !== 'Running' || !pod.status.podIP || !pod.spec?.nodeName) return;
-    const fresh: PodEntry = { uid: pod.metadata!.uid!, state: 'starting', children: [], logs: [], work: Promise.resolve() };
+    const fresh: PodEntry = {
+      uid: pod.metadata!.uid!,
+      state: 'starting',
+      spec: pod,
+      children: [],
+      logs: [],
+      probers: new Map(),
+      reports: Promise.resolve(),
+      work: Promise.resolve(),
+    };
     this.entries.set(name, fresh);
-    fresh.work = this.startPod(fresh, pod).catch((err: unknown) => {
-      if (fresh.state !== 'starting') return; // the pod went away while starting: not a failure
-      fresh.error = err instanceof Error ? err : new Error(String(err));
-      fresh.state = 'failed';
+    fresh.work = this.failOnError(fresh, this.startPod(fresh, pod));
+  }
+
+  private failOnError(entry: PodEntry, work: Promise<void>): Promise<void> {
+    return work.catch((err: unknown) => {
+      if (entry.state !== 'starting') return; // the pod went away while starting: not a failure
+      entry.error = err instanceof Error ? err : new Error(String(err));
+      entry.state = 'failed';
     });
+  }
+
+  /** The namespace's ConfigMaps and Secrets, read now. */
+  private async volumeSources(): Promise<VolumeSources> {
+    const namespace = this.opts.namespace;
+    const [configMaps, secrets] = await Promise.all([this.core.listNamespacedConfigMap({ namespace }), this.core.listNamespacedSecret({ namespace })]);
+    const cm = new Map(configMaps.items.map((c) => [c.metadata!.name!, c]));
+    const sec = new Map(secrets.items.map((c) => [c.metadata!.name!, c]));
+    return { configMap: (n) => cm.get(n), secret: (n) => sec.get(n) };
+  }
+
+  /**
+   * Every second: writes the volumes of running pods again where their ConfigMaps or Secrets
+   * changed, and starts waiting pods whose volumes can now be set up.
+   */
+  private async resyncVolumesForever(): Promise<void> {
+    while (!this.stopped) {
+      await sleep(VOLUME_RESYNC_MS, undefined, { signal: this.loopAbort.signal }).catch(() => undefined);
+      const due = [...this.entries.values()].filter(
+        (e) => e.volumes?.fromApiServer && (e.state === 'waiting' || e.state === 'running'),
+      );
+      if (this.stopped || due.length === 0) continue;
+      try {
+        const sources = await this.volumeSources();
+        for (const entry of due) {
+          if (entry.state !== 'waiting' && entry.state !== 'running') continue;
+          const problems = entry.volumes!.sync(sources);
+          if (entry.state === 'waiting' && problems.length === 0) {
+            entry.state = 'starting';
+            entry.error = undefined;
+            entry.work = this.failOnError(entry, this.startContainers(entry));
+          }
+        }
+      } catch (err) {
+        if (!this.stopped) this.errors.push(err as Error);
+      }
+    }
+  }
+
+  /** Sends the containers' state to the API server, after the pod's earlier reports. */
+  private report(entry: PodEntry, reports: ContainerReport[]): Promise<void> {
+    const { namespace, name } = entry.spec.metadata as { namespace: string; name: string };
+    entry.reports = entry.reports
+      .then(() => reportContainers(this.core, namespace, name, entry.uid, reports))
+      .catch((err: unknown) => {
+        this.errors.push(err as Error);
+      });
+    return entry.reports;
+  }
+
+  /** Readiness of each container as its probe last found it (ready when it has no probe). */
+  private reportReadiness(entry: PodEntry): Promise<void> {
+    const containers = entry.spec.spec!.containers;
+    return this.report(
+      entry,
+      containers.map((c) => ({ name: c.name, ready: entry.probers.get(c.name)?.ready ?? true })),
+    );
   }
 
   // --- one pod ---
@@ -266,12 +372,35 @@ export class PodRunner {
     const netns = podNetnsName(entry.uid);
     const ip = pod.status!.podIP!;
     await createNetns(netns, ip);
-    const running: RunningPod = { name, namespace, uid: entry.uid, ip, node: pod.spec!.nodeName!, netns, containers: [], forwardPorts: [] };
-    entry.pod = running;
+    entry.pod = { name, namespace, uid: entry.uid, ip, node: pod.spec!.nodeName!, netns, containers: [], forwardPorts: [] };
+    // Probes the runner cannot run fail the pod before anything starts.
+    for (const c of pod.spec!.containers) readinessProbeOf(c);
 
+    entry.volumes = new PodVolumes(pod, path.join(this.logDir, `${namespace}.${name}.volumes`));
+    const problems = entry.volumes.fromApiServer ? entry.volumes.sync(await this.volumeSources()) : entry.volumes.sync(NO_SOURCES);
+    if (problems.length > 0) {
+      if (entry.state !== 'starting') return;
+      entry.state = 'waiting';
+      entry.error = new Error(`pod ${namespace}/${name}: containers not started: ${problems.join('; ')}`);
+      const waiting = { reason: 'ContainerCreating', message: problems.join('; ') };
+      await this.report(
+        entry,
+        pod.spec!.containers.map((c) => ({ name: c.name, ready: false, waiting })),
+      );
+      return;
+    }
+    await this.startContainers(entry);
+  }
+
+  private async startContainers(entry: PodEntry): Promise<void> {
+    const pod = entry.spec;
+    const running = entry.pod!;
+    const { name, namespace, netns } = running;
     const forward = new Set<number>(this.opts.extraForwardPorts ?? []);
     for (const c of pod.spec!.containers) {
-      const { cmd, args, env, ports } = this.containerProcess(pod, c);
+      if (entry.state !== 'starting') return;
+      const mounts = entry.volumes!.mounts(c);
+      const { cmd, args, env, ports } = this.containerProcess(pod, c, mounts);
       const logFile = path.join(this.logDir, `${namespace}.${name}.${c.name}.log`);
       const log = createWriteStream(logFile);
       entry.logs.push(log);
@@ -284,7 +413,7 @@ export class PodRunner {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
-      running.containers.push({ name: c.name, pid: child.pid!, ports, logFile });
+      running.containers.push({ name: c.name, pid: child.pid!, ports, mounts, logFile });
       for (const p of ports) forward.add(p);
     }
     // Ready when every port the containers declare (or the sidecar's command line names) listens.
@@ -338,7 +467,17 @@ export class PodRunner {
       async () => (entry.state !== 'starting' ? true : (await readForward(this.kc, namespace, name)).includes(PROBE_ANSWER)),
       { timeoutMs: Math.max(1_000, deadline - Date.now()), everyMs: 100 },
     );
-    if (entry.state === 'starting') entry.state = 'running';
+    if (entry.state !== 'starting') return;
+    entry.state = 'running';
+    for (const c of pod.spec!.containers) {
+      const probe = readinessProbeOf(c);
+      if (!probe) continue;
+      const prober = new ReadinessProber(probe, netns, running.ip, () => void this.reportReadiness(entry));
+      entry.probers.set(c.name, prober);
+      prober.start();
+    }
+    // Containers without probes are ready now (kwok said so already unless the pod waited for volumes).
+    await this.reportReadiness(entry);
   }
 
   private async stopPod(name: string): Promise<void> {
@@ -348,8 +487,11 @@ export class PodRunner {
     const previous = entry.work;
     entry.work = (async () => {
       await previous.catch(() => undefined);
+      await Promise.all([...entry.probers.values()].map((p) => p.stop()));
+      await entry.reports;
       await Promise.all(entry.children.map((c) => endProcess(c)));
       for (const l of entry.logs) l.end();
+      entry.volumes?.remove();
       if (entry.pod) {
         await this.custom
           .deleteNamespacedCustomObject({ group: KWOK_GROUP, version: KWOK_VERSION, namespace: entry.pod.namespace, plural: 'portforwards', name })
@@ -366,7 +508,11 @@ export class PodRunner {
   }
 
   /** Command line, environment and listening ports of one container's local process. */
-  private containerProcess(pod: V1Pod, c: V1Container): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; ports: number[] } {
+  private containerProcess(
+    pod: V1Pod,
+    c: V1Container,
+    mounts: HostMount[],
+  ): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; ports: number[] } {
     const declared = (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort);
     const base: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -375,15 +521,14 @@ export class PodRunner {
       POD_NAMESPACE: pod.metadata!.namespace,
       CONTAINER_NAME: c.name,
     };
+    const env: NodeJS.ProcessEnv = { ...base };
+    for (const [k, v] of Object.entries(resolveEnv(pod, c.env ?? []))) env[k] = toHostPaths(v ?? '', mounts);
     if (c.name !== SIDECAR_CONTAINER) {
       const ports = declared.length > 0 ? declared : [8080];
-      return { cmd: process.execPath, args: [APP_SERVER], env: { ...base, APP_PORTS: ports.join(',') }, ports };
+      return { cmd: process.execPath, args: [APP_SERVER], env: { ...env, APP_PORTS: ports.join(',') }, ports };
     }
-    const env = { ...base, ...resolveEnv(pod, c.env ?? []) };
     const expand = (s: string) => s.replace(/\$\((\w+)\)/g, (m, v: string) => env[v] ?? m);
-    const interceptDir = this.opts.interceptDir ?? path.join(repoRoot, 'proxy-image', 'dist');
-    const mapPath = (s: string) => s.replace(/(^|[=:])\/intercept\//g, (_m, pre: string) => `${pre}${interceptDir}/`);
-    const line = [...(c.command ?? []), ...(c.args ?? [])].map(expand).map(mapPath);
+    const line = [...(c.command ?? []), ...(c.args ?? [])].map(expand).map((s) => toHostPaths(s, mounts));
     if (line.length === 0) throw new Error(`container ${SIDECAR_CONTAINER} of ${pod.metadata!.name} has no command`);
     const [cmd0, ...args] = line;
     const cmd = cmd0 === 'node' || cmd0!.endsWith('/node') ? process.execPath : cmd0!;
