@@ -18,6 +18,7 @@ import {
   repoRoot,
   requestService,
   waitFor,
+  waitForServiceEndpoints,
 } from '../harness/cluster/index.js';
 import { createApp, startLocalServer } from '../harness/cluster/apps.js';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
@@ -156,40 +157,34 @@ void describe('intercept life cycle in the cluster', () => {
     const traffic = trafficLoop(ns, 'orphan', 80, kc, fromApp);
     cli.kill('SIGKILL');
     await once(cli, 'exit');
-    // After the sidecars' grace (10 s) the value is free: another developer takes it.
+
+    // Its announcement stays until it expires; a pod that starts after that does not hold its requests.
+    const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
+    const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: ns, name: injection.record.claimsConfigMap });
+    const dead = Object.values(cm.data ?? {})
+      .map((t) => parseAnnouncedClaim(t))
+      .find((p) => p.ok && p.claim.value === 'carol-1');
+    assert.ok(dead?.ok, 'the killed process left its announcement behind');
+    await waitFor('the dead announcement to expire', () => Date.now() > dead.expiresAtMs + 500, { timeoutMs: 60_000, everyMs: 500 });
+    await kc.makeApiClient(AppsV1Api).patchNamespacedDeploymentScale({ namespace: ns, name: 'orphan', body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
+    const orphans = () => runner!.running().filter((p) => p.name.startsWith('orphan-'));
+    await waitFor('a third pod running', () => orphans().length === 3, { timeoutMs: 90_000 });
+    await waitForServiceEndpoints(ns, 'orphan', 80, 3, { kubeConfig: kc });
+    const started = Date.now();
+    for (const p of orphans()) {
+      const r = await requestService(ns, 'orphan', 80, { kubeConfig: kc, pod: p.name, headers: { 'x-intercept-id': 'carol-1' }, timeoutMs: 30_000 });
+      assert.ok(fromApp(r.status, r.body.toString()), `pod ${p.name} gave the dead claim's request to the app (${r.status})`);
+    }
+    assert.ok(Date.now() - started < 5_000, 'no pod held the requests of an expired claim');
+
+    // Long after the sidecars' grace (10 s), the value is free for another developer.
     const dave = await startLocalServer('dave');
     cleanups.push(dave.close);
-    const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
-    const taken = await waitFor(
-      'the claim to be free for another developer',
-      async () => {
-        const s = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'carol-1' }, developer: 'dave', local: { host: '127.0.0.1', port: dave.port } });
-        try {
-          await s.start();
-          return s;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 30_000, everyMs: 1_000 },
-    );
+    const taken = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'carol-1' }, developer: 'dave', local: { host: '127.0.0.1', port: dave.port } });
+    await taken.start();
+    assert.equal((await requestService(ns, 'orphan', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'carol-1' } })).body.toString(), 'laptop:dave /');
     await taken.stop();
     const tally = await traffic.stop();
     assert.deepEqual({ failed: tally.failed, wrong: tally.wrong }, { failed: 0, wrong: 0 }, tally.errors.join('\n'));
-
-    // The dead announcement of another value: once it expires, a pod that starts later does not hold it.
-    const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: ns, name: injection.record.claimsConfigMap });
-    const entries = Object.values(cm.data ?? {}).map((t) => parseAnnouncedClaim(t)).flatMap((p) => (p.ok ? [p] : []));
-    const dead = entries.find((e) => e.claim.value === 'carol-1');
-    if (dead) await waitFor('the dead announcement to expire', () => Date.now() > dead.expiresAtMs + 500, { timeoutMs: 60_000, everyMs: 500 });
-    const apps = kc.makeApiClient(AppsV1Api);
-    await apps.patchNamespacedDeploymentScale({ namespace: ns, name: 'orphan', body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
-    const newest = await waitFor('a third pod running', () => (runner!.running().filter((p) => p.name.startsWith('orphan-')).length === 3 ? runner!.running().filter((p) => p.name.startsWith('orphan-')) : undefined), { timeoutMs: 90_000 });
-    const started = Date.now();
-    for (const p of newest) {
-      const r = await requestService(ns, 'orphan', 80, { kubeConfig: kc, pod: p.name, headers: { 'x-intercept-id': 'carol-1' }, timeoutMs: 30_000 }).catch(() => undefined);
-      if (r) assert.ok(fromApp(r.status, r.body.toString()), `pod ${p.name} gave the dead claim's request to the app`);
-    }
-    assert.ok(Date.now() - started < 5_000, 'no pod held the requests of an expired claim');
   });
 });
