@@ -114,6 +114,8 @@ export class ClaimRegistry<L> {
   private readonly announced = new Map<string, Announced<L>>();
   /** `<claim key>\n<lease SHA-256>` of claims released on purpose: their announcements no longer count. */
   private readonly released = new Set<string>();
+  /** Announcements are read (the sidecar has a claims folder): only then are releases remembered. */
+  private announcing = false;
 
   constructor(
     private readonly graceMs: number,
@@ -168,6 +170,7 @@ export class ClaimRegistry<L> {
     record.link = null;
     this.remove(record);
     this.log.info('claim released', fieldsOf(record));
+    if (!this.announcing) return;
     // The holder's announcement may outlive the release for a while (the folder is updated slowly):
     // it must not bring the claim back. Another holder's announcement still counts.
     const key = keyOf(record);
@@ -210,6 +213,7 @@ export class ClaimRegistry<L> {
    * first). Entries past their expiry, and those of a claim its holder released, do not count.
    */
   announce(entries: readonly Announcement[]): void {
+    this.announcing = true;
     const now = Date.now();
     const current = new Set<string>();
     for (const e of entries) {
@@ -233,7 +237,7 @@ export class ClaimRegistry<L> {
         a.timer = this.expiryTimer(key, e.expiresAt);
       }
     }
-    for (const [key, a] of this.announced) if (!current.has(key)) this.endAnnouncement(a, 'no longer in the claims folder');
+    for (const [key, a] of this.announced) if (!current.has(key)) this.endAnnouncement(a, 'no longer announced in the claims folder');
   }
 
   list(): ClaimInfo[] {
@@ -249,6 +253,7 @@ export class ClaimRegistry<L> {
   close(): void {
     for (const a of [...this.announced.values()]) {
       clearTimeout(a.timer);
+      this.removeEntry(a.record);
       this.settleAnnounced(a, { kind: 'unreached', record: a.record });
     }
     this.announced.clear();
