@@ -11,7 +11,7 @@ import { Defaults } from '../../src/protocol/constants';
 import { BodyReader } from '../../src/protocol/http1/body';
 import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import { logPath } from '../../src/protocol/log-path';
-import type { ClaimRecord, ClaimRegistry, Route } from './claims';
+import type { ClaimEntry, ClaimRegistry, PendingRoute, Route } from './claims';
 import { detectProtocol } from './detect-protocol';
 import { outOfFdsCode, type FdExhaustionWarning } from './fd-exhaustion';
 import type { Logger } from './log';
@@ -103,7 +103,10 @@ export class ClientConnection implements Sweepable {
   private req: RequestHead | null = null;
   private reqBody: BodyReader | null = null;
   private up: Upstream | null = null;
-  private record: ClaimRecord<TunnelSession> | null = null;
+  /** The claim the current request carries: a tunnel's, or an announced one until its tunnel comes. */
+  private record: ClaimEntry<TunnelSession> | null = null;
+  /** The current request waits for its claim's tunnel. */
+  private pendingRoute: PendingRoute<TunnelSession> | null = null;
   private resp: ResponseHead | null = null;
   private respBody: BodyReader | null = null;
   private respHeadBuf: Buffer | null = null;
@@ -313,12 +316,25 @@ export class ClientConnection implements Sweepable {
   /** Routes the current claimed request: now if its tunnel is there, or once it is back or gone. */
   private findRoute(head: Buffer, reroutes: number): void {
     const route = this.ctx.registry.route(this.record!);
-    if (!(route instanceof Promise)) {
+    if (!('wait' in route)) {
       this.routeTo(route, head, reroutes);
       return;
     }
-    route.then(
+    this.pendingRoute = route;
+    if (this.ctx.log.debugEnabled) {
+      const r = this.record!;
+      this.ctx.log.debug('request waits for the tunnel of its claim', {
+        path: logPath(this.req!.target),
+        port: r.port,
+        header: r.header,
+        value: r.value,
+        developer: r.developer,
+        state: r.kind === 'announced' ? 'announced' : 'grace',
+      });
+    }
+    route.wait.then(
       (r) => {
+        this.pendingRoute = null;
         this.routeTo(r, head, reroutes);
         if (this.phase === 'exchange') this.pump();
       },
@@ -328,21 +344,33 @@ export class ClientConnection implements Sweepable {
 
   private routeTo(route: Route<TunnelSession>, head: Buffer, reroutes: number): void {
     if (this.phase !== 'route') return; // the client went away while the request waited
-    const record = this.record!;
     if (route.kind === 'released') {
-      // The holder released the claim while this request was on its way: it is unclaimed now.
+      // The holder released the claim (or its announcement ended) while this request was on its way: it is unclaimed now.
       this.record = null;
       this.begin(this.appUpstream(), head);
       return;
     }
     if (route.kind === 'expired') {
+      const r = route.record;
       this.fail(
         503,
-        `Intercept: the tunnel of developer "${record.developer}" for "${record.header}: ${record.value}" is gone and did not ` +
-          `come back within ${Math.round(this.ctx.graceMs / 1000)} s; the claim was released. Requests without this header still reach the service.`,
+        `Intercept: the tunnel of developer "${r.developer}" for "${r.header}: ${r.value}" is gone and did not ` +
+          `come back within ${this.graceSeconds()} s; the claim was released. Requests without this header still reach the service.`,
       );
       return;
     }
+    if (route.kind === 'unreached') {
+      // An announced claim is active: its request must not reach the app, even though its tunnel is not here.
+      const r = route.record;
+      this.fail(
+        503,
+        `Intercept: the tunnel of developer "${r.developer}" for "${r.header}: ${r.value}" has not reached this pod ` +
+          `within ${this.graceSeconds()} s; the claim is active, so the request was not sent to the service. Requests without this header still reach the service.`,
+      );
+      return;
+    }
+    const record = route.record;
+    this.record = record;
     const session = route.link;
     const cached = this.tunnels?.get(session);
     if (cached !== undefined && !cached.dead) {
@@ -368,7 +396,7 @@ export class ClientConnection implements Sweepable {
         if (this.phase !== 'route') return;
         // Nothing was sent yet: a tunnel that went away (replaced by the holder's new one, or dropped
         // into its grace period) is not this request's end; it follows the claim.
-        if (err.kind === 'tunnel-gone' && reroutes < MAX_REROUTES && this.record!.link !== session) {
+        if (err.kind === 'tunnel-gone' && reroutes < MAX_REROUTES && record.link !== session) {
           this.findRoute(head, reroutes + 1);
           return;
         }
@@ -693,6 +721,7 @@ export class ClientConnection implements Sweepable {
     }
     this.phase = 'closed';
     this.ctx.sweeper.unwatch(this);
+    this.stopWaiting();
     this.releaseUpstreams();
     if (this.up !== null) this.retire(this.up, true);
     this.inbuf = null;
@@ -708,6 +737,16 @@ export class ClientConnection implements Sweepable {
     const linger = (): void => void setTimeout(() => this.client.destroy(), CLOSE_LINGER_MS).unref();
     if (last === undefined) this.client.end(linger);
     else this.client.end(last, linger);
+  }
+
+  /** A request that waited for its claim's tunnel is gone: the registry lets go of it. */
+  private stopWaiting(): void {
+    this.pendingRoute?.cancel();
+    this.pendingRoute = null;
+  }
+
+  private graceSeconds(): number {
+    return Math.round(this.ctx.graceMs / 1000);
   }
 
   private internalError(err: Error): void {
@@ -763,6 +802,7 @@ export class ClientConnection implements Sweepable {
     this.phase = 'closed';
     this.ctx.sweeper.unwatch(this);
     this.inbuf = null;
+    this.stopWaiting();
     if (this.up !== null) this.retire(this.up, !this.exchangeComplete());
     this.releaseUpstreams();
   }

@@ -25,6 +25,8 @@ export interface ProxyConfig {
   readonly drainMs: number;
   /** How long a tunnel may take to start its HTTP/2 session, and to answer each CONNECT. */
   readonly tunnelTimeoutMs: number;
+  /** Folder of announced claims (a mounted ConfigMap), or null: no announced claims. */
+  readonly claimsDir: string | null;
 }
 
 export type ConfigResult = { ok: true; config: ProxyConfig } | { ok: false; error: string } | { ok: 'help' } | { ok: 'version' };
@@ -50,6 +52,9 @@ Usage: intercept-proxy --listen <listenPort>:<appPort> [--listen ...] [options]
   --drain-timeout <s>       on SIGTERM, time for requests in flight to finish (env INTERCEPT_DRAIN_TIMEOUT, default 20)
   --tunnel-timeout <s>      time a developer's tunnel has to start its HTTP/2 session after the handshake, and to
                             answer each intercepted connection (env INTERCEPT_TUNNEL_TIMEOUT, default ${Defaults.tunnelTimeoutSeconds})
+  --claims-dir <dir>        folder of announced claims (a mounted ConfigMap, one JSON file per claim), read at start
+                            and every second: matching requests wait for their developer's tunnel
+                            (env INTERCEPT_CLAIMS_DIR, default none)
   --help, --version
 `;
 
@@ -66,6 +71,7 @@ const FLAGS: Record<string, string> = {
   '--idle-timeout': 'INTERCEPT_IDLE_TIMEOUT',
   '--drain-timeout': 'INTERCEPT_DRAIN_TIMEOUT',
   '--tunnel-timeout': 'INTERCEPT_TUNNEL_TIMEOUT',
+  '--claims-dir': 'INTERCEPT_CLAIMS_DIR',
 };
 
 class ConfigError extends Error {}
@@ -130,6 +136,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
         idleTimeoutMs: positive(one('--idle-timeout') ?? '120', '--idle-timeout', true) * 1000,
         drainMs: positive(one('--drain-timeout') ?? '20', '--drain-timeout', true) * 1000,
         tunnelTimeoutMs: positive(one('--tunnel-timeout') ?? String(Defaults.tunnelTimeoutSeconds), '--tunnel-timeout', true) * 1000,
+        // An empty value (an unset variable in a template) means no folder.
+        claimsDir: one('--claims-dir') || null,
       },
     };
   } catch (e) {

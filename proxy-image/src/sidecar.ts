@@ -1,8 +1,9 @@
 // Composes the sidecar: one listen server per port mapping, the control server on loopback, the
-// health server, and the claim registry they share.
+// health server, the claim registry they share, and the reader of announced claims that feeds it.
 import * as net from 'node:net';
 import type * as http from 'node:http';
 import { ClaimRegistry } from './claims';
+import { ClaimsFolder } from './claims-folder';
 import { ClientConnection } from './client-connection';
 import type { ProxyConfig } from './config';
 import { ControlServer } from './control-server';
@@ -22,6 +23,7 @@ export class Sidecar {
   private readonly connections = new Set<ClientConnection>();
   private onAllClosed: (() => void) | null = null;
   private readonly fdWarning: FdExhaustionWarning;
+  private readonly claimsFolder: ClaimsFolder | null;
 
   constructor(
     private readonly config: ProxyConfig,
@@ -29,6 +31,8 @@ export class Sidecar {
   ) {
     this.fdWarning = new FdExhaustionWarning(log);
     this.registry = new ClaimRegistry(config.graceMs, log);
+    this.claimsFolder =
+      config.claimsDir === null ? null : new ClaimsFolder(config.claimsDir, config.mappings.map((m) => m.listenPort), this.registry, log);
     this.sweeper = new Sweeper(config.headerTimeoutMs, config.idleTimeoutMs, SERVER_FIRST_WINDOW_MS);
     this.control = new ControlServer({
       port: config.controlPort,
@@ -72,6 +76,9 @@ export class Sidecar {
           resolve();
         });
       });
+    // Before the listen ports accept: the first request of a pod that started during an intercept
+    // already finds the announced claims.
+    await this.claimsFolder?.start();
     await this.control.listen();
     await Promise.all(this.config.mappings.map((m, i) => listen(this.listeners[i]!, m.listenPort, this.config.bindAddress)));
     await listen(this.health, this.config.healthPort, this.config.bindAddress);
@@ -83,6 +90,7 @@ export class Sidecar {
       controlPort: this.config.controlPort,
       healthPort: this.config.healthPort,
       graceMs: this.config.graceMs,
+      claimsDir: this.config.claimsDir ?? undefined,
     });
   }
 
@@ -119,6 +127,7 @@ export class Sidecar {
     }
     this.log.info('drained', { connectionsLeft: this.connections.size });
     this.control.close();
+    this.claimsFolder?.close();
     this.registry.close();
     this.sweeper.close();
     for (const c of this.connections) c.abort();

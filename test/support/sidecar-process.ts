@@ -23,6 +23,8 @@ export async function freePort(): Promise<number> {
 export interface SidecarOptions {
   /** App ports to serve; one listen port is allocated for each. */
   readonly appPorts: readonly number[];
+  /** Listen ports to use instead (one per app port), for a test that must know them before the start. */
+  readonly listenPorts?: readonly number[];
   readonly graceSeconds?: number;
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
@@ -51,7 +53,7 @@ export class SidecarProcess {
   }
 
   static async start(opts: SidecarOptions): Promise<SidecarProcess> {
-    const listenPorts: number[] = [];
+    const listenPorts: number[] = [...(opts.listenPorts ?? [])];
     while (listenPorts.length < opts.appPorts.length) listenPorts.push(await freePort());
     const controlPort = await freePort();
     const healthPort = await freePort();

@@ -15,8 +15,9 @@ export interface ClaimStatus {
   readonly header: string;
   readonly value: string;
   readonly developer: string;
-  readonly state: 'connected' | 'grace';
+  readonly state: 'connected' | 'grace' | 'announced';
   readonly graceEndsAt?: string;
+  readonly expiresAt?: string;
 }
 
 /** The claims the sidecar's control port lists now. */

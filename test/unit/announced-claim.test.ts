@@ -46,8 +46,7 @@ describe('announced claim files', () => {
   it('refuses another version', () => {
     assert.match(reasonFor({ ...valid, v: 2 }), /"v"/);
     assert.match(reasonFor({ ...valid, v: '1' }), /"v"/);
-    const { v: _v, ...noVersion } = valid;
-    assert.match(reasonFor(noVersion), /"v"/);
+    assert.match(reasonFor({ ...valid, v: undefined }), /"v"/);
   });
 
   it('refuses ports that are not port numbers', () => {
@@ -71,8 +70,7 @@ describe('announced claim files', () => {
     assert.match(reasonFor({ ...valid, leaseSha256: LEASE_HASH.toUpperCase() }), /"leaseSha256"/);
     assert.match(reasonFor({ ...valid, leaseSha256: LEASE_HASH.slice(1) }), /"leaseSha256"/);
     assert.match(reasonFor({ ...valid, leaseSha256: 'lease-ana-000000001' }), /"leaseSha256"/);
-    const { leaseSha256: _l, ...noLease } = valid;
-    assert.match(reasonFor(noLease), /"leaseSha256"/);
+    assert.match(reasonFor({ ...valid, leaseSha256: undefined }), /"leaseSha256"/);
   });
 
   it('takes only real RFC 3339 UTC times for the expiry', () => {

@@ -23,6 +23,18 @@ describe('sidecar command line', () => {
     assert.equal(r.config.controlPort, 16000);
   });
 
+  it('reads announced claims from a folder only when one is given', () => {
+    const folder = (argv: string[], env: NodeJS.ProcessEnv): string | null | undefined => {
+      const r = parseConfig(['--listen', '8080:80', ...argv], env);
+      return r.ok === true ? r.config.claimsDir : undefined;
+    };
+    assert.equal(folder([], {}), null);
+    assert.equal(folder(['--claims-dir', '/etc/intercept/claims'], {}), '/etc/intercept/claims');
+    assert.equal(folder([], { INTERCEPT_CLAIMS_DIR: '/claims' }), '/claims');
+    assert.equal(folder(['--claims-dir=/a'], { INTERCEPT_CLAIMS_DIR: '/b' }), '/a');
+    assert.equal(folder([], { INTERCEPT_CLAIMS_DIR: '' }), null);
+  });
+
   it('explains what is wrong', () => {
     const error = (argv: string[]): string => {
       const r = parseConfig(argv, {});
