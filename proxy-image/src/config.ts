@@ -23,6 +23,12 @@ export interface ProxyConfig {
   readonly idleTimeoutMs: number;
   /** On SIGTERM, how long requests in flight may take to finish before the rest is cut. */
   readonly drainMs: number;
+  /**
+   * On SIGTERM, how long to go on accepting before draining: the Service's endpoints and every node's
+   * proxy learn of the pod's end a moment after the pod does, and until then they still send it
+   * connections. /readyz answers 503 meanwhile.
+   */
+  readonly shutdownDelayMs: number;
   /** How long a tunnel may take to start its HTTP/2 session, and to answer each CONNECT. */
   readonly tunnelTimeoutMs: number;
   /** Folder of announced claims (a mounted ConfigMap), or null: no announced claims. */
@@ -49,6 +55,8 @@ Usage: intercept-proxy --listen <listenPort>:<appPort> [--listen ...] [options]
   --max-header-bytes <n>    larger request heads are answered 431 (env INTERCEPT_MAX_HEADER_BYTES, default ${Defaults.maxHeaderBytes})
   --header-timeout <s>      time a client has to send a whole request head (env INTERCEPT_HEADER_TIMEOUT, default 30)
   --idle-timeout <s>        idle keep-alive connections are closed after this (env INTERCEPT_IDLE_TIMEOUT, default 120)
+  --shutdown-delay <s>      on SIGTERM, time to go on accepting while the endpoints catch up, before draining
+                            (env INTERCEPT_SHUTDOWN_DELAY, default ${Defaults.shutdownDelaySeconds}; 0: drain at once)
   --drain-timeout <s>       on SIGTERM, time for requests in flight to finish (env INTERCEPT_DRAIN_TIMEOUT, default 20)
   --tunnel-timeout <s>      time a developer's tunnel has to start its HTTP/2 session after the handshake, and to
                             answer each intercepted connection (env INTERCEPT_TUNNEL_TIMEOUT, default ${Defaults.tunnelTimeoutSeconds})
@@ -70,6 +78,7 @@ const FLAGS: Record<string, string> = {
   '--header-timeout': 'INTERCEPT_HEADER_TIMEOUT',
   '--idle-timeout': 'INTERCEPT_IDLE_TIMEOUT',
   '--drain-timeout': 'INTERCEPT_DRAIN_TIMEOUT',
+  '--shutdown-delay': 'INTERCEPT_SHUTDOWN_DELAY',
   '--tunnel-timeout': 'INTERCEPT_TUNNEL_TIMEOUT',
   '--claims-dir': 'INTERCEPT_CLAIMS_DIR',
 };
@@ -87,6 +96,12 @@ function positive(text: string, what: string, allowFraction: boolean): number {
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (!allowFraction && !Number.isInteger(n))) {
     throw new ConfigError(`${what} must be a positive ${allowFraction ? 'number' : 'integer'}, got "${text}"`);
   }
+  return n;
+}
+
+function nonNegative(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new ConfigError(`${what} must be a number of seconds, 0 or more, got "${text}"`);
   return n;
 }
 
@@ -135,6 +150,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
         headerTimeoutMs: positive(one('--header-timeout') ?? '30', '--header-timeout', true) * 1000,
         idleTimeoutMs: positive(one('--idle-timeout') ?? '120', '--idle-timeout', true) * 1000,
         drainMs: positive(one('--drain-timeout') ?? '20', '--drain-timeout', true) * 1000,
+        shutdownDelayMs: nonNegative(one('--shutdown-delay') ?? String(Defaults.shutdownDelaySeconds), '--shutdown-delay') * 1000,
         tunnelTimeoutMs: positive(one('--tunnel-timeout') ?? String(Defaults.tunnelTimeoutSeconds), '--tunnel-timeout', true) * 1000,
         // An empty value (an unset variable in a template) means no folder.
         claimsDir: one('--claims-dir') || null,

@@ -50,15 +50,15 @@ function main(): void {
   process.on('unhandledRejection', (err) => report('unhandled rejection', { error: String(err) }));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      const drainMs = parsed.config.drainMs;
-      log.info('stopping', { signal, drainMs });
+      const { drainMs, shutdownDelayMs } = parsed.config;
+      log.info('stopping', { signal, shutdownDelayMs, drainMs });
       // Whatever keeps the event loop going (a stuck drain, a busy connection), the process ends
       // shortly after the drain time.
       setTimeout(() => {
         log.warn('drain did not finish in time, exiting');
         process.exit(1);
-      }, drainMs + EXIT_MARGIN_MS).unref();
-      sidecar.stop(drainMs).then(
+      }, shutdownDelayMs + drainMs + EXIT_MARGIN_MS).unref();
+      sidecar.stop(drainMs, shutdownDelayMs).then(
         () => process.exit(0),
         (err: Error) => {
           report('stopping failed', { error: err.message });

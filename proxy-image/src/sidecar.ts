@@ -20,6 +20,7 @@ export class Sidecar {
   private readonly listeners: net.Server[] = [];
   private readonly control: ControlServer;
   private readonly health: http.Server;
+  private stopping = false;
   private readonly connections = new Set<ClientConnection>();
   private onAllClosed: (() => void) | null = null;
   private readonly fdWarning: FdExhaustionWarning;
@@ -41,7 +42,7 @@ export class Sidecar {
       log,
       tunnelTimeoutMs: config.tunnelTimeoutMs,
     });
-    this.health = createHealthServer();
+    this.health = createHealthServer(() => this.stopping);
     for (const m of config.mappings) {
       const ctx = {
         listenPort: m.listenPort,
@@ -108,11 +109,15 @@ export class Sidecar {
   }
 
   /**
-   * Shuts down without cutting anyone's request: stops accepting, closes idle connections, lets
+   * Shuts down without cutting anyone's request: goes on accepting for `delayMs` (readiness answers
+   * 503), then stops accepting, closes idle connections, lets
    * requests in flight finish (each connection closes after its current exchange) for up to
    * `drainMs`, then ends the tunnels (their claims end with the pod) and whatever is left.
    */
-  async stop(drainMs: number): Promise<void> {
+  async stop(drainMs: number, delayMs = 0): Promise<void> {
+    this.stopping = true;
+    // Endpoints still name this pod for a moment: keep serving new connections until they catch up.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     for (const s of this.listeners) s.close();
     this.health.close();
     for (const c of this.connections) c.drain();

@@ -50,6 +50,8 @@ export const Defaults = {
   heartbeatMs: 10_000,
   /** The sidecar's bound on a tunnel starting its HTTP/2 session and on each CONNECT's answer. */
   tunnelTimeoutSeconds: 10,
+  /** After SIGTERM, the sidecar goes on accepting this long before it drains (endpoints lag behind). */
+  shutdownDelaySeconds: 5,
   /** After the sidecar ends its side of a CONNECT stream, how long the peer has to end its own. */
   streamLingerMs: 5_000,
 } as const;

@@ -51,4 +51,28 @@ describe('shutdown', () => {
       await app.close();
     }
   });
+
+  it('goes on serving for the shutdown delay after SIGTERM, answering /readyz 503, while the endpoints catch up', async () => {
+    const app = await startNamedServer('app');
+    const sidecar = await SidecarProcess.start({ appPorts: [app.port], shutdownDelaySeconds: 2 });
+    try {
+      assert.equal((await get(sidecar.healthPort, '/readyz')).status, 200);
+      const exited = once(sidecar.child, 'exit');
+      const signalled = Date.now();
+      sidecar.child.kill('SIGTERM');
+      await sidecar.waitForLog((l) => l.msg === 'stopping');
+      const ready = await get(sidecar.healthPort, '/readyz');
+      assert.equal(ready.status, 503, 'the pod leaves the endpoints');
+      assert.equal((await get(sidecar.healthPort, '/healthz')).status, 200, 'but is not restarted');
+      const late = await get(sidecar.port, '/late');
+      assert.equal(late.status, 200, 'a connection that arrives after SIGTERM, within the delay, is served');
+      assert.equal(late.body, 'app GET /late');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0);
+      assert.ok(Date.now() - signalled >= 2_000, 'it did not stop accepting before the delay');
+    } finally {
+      await sidecar.stop();
+      await app.close();
+    }
+  });
 });

@@ -21,6 +21,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface SidecarOptions {
+  /** --shutdown-delay; 0 unless a test is about it. */
+  shutdownDelaySeconds?: number;
   /** App ports to serve; one listen port is allocated for each. */
   readonly appPorts: readonly number[];
   /** Listen ports to use instead (one per app port), for a test that must know them before the start. */
@@ -66,6 +68,8 @@ export class SidecarProcess {
       '--bind-address', '127.0.0.1',
       '--grace', String(opts.graceSeconds ?? 10),
       '--log-level', opts.logLevel ?? 'info',
+      // Tests stop sidecars often; the delay that waits for a cluster's endpoints is tested on its own.
+      '--shutdown-delay', String(opts.shutdownDelaySeconds ?? 0),
       ...(opts.extraArgs ?? []),
     ];
     const env = { ...process.env, ...SIDECAR_ENV };
