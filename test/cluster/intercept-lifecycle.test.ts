@@ -21,6 +21,7 @@ import {
   waitForServiceEndpoints,
 } from '../harness/cluster/index.js';
 import { createApp, startLocalServer } from '../harness/cluster/apps.js';
+import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
 import { Injector } from '../../src/core/session/injector.js';
 import { InterceptSession } from '../../src/core/session/intercept-session.js';
@@ -119,7 +120,27 @@ void describe('intercept life cycle in the cluster', () => {
         return pods.length === replicas && pods.every((s) => s === 'connected');
       }, { timeoutMs: 90_000 });
     };
+    // Each new pod is asked straight away, as soon as its processes listen: before it is ready and so
+    // before any tunnel can reach it. Only the announced claim keeps that request from the app.
+    const known = new Set(runner!.running().map((p) => p.name));
+    const earlyAnswers: string[] = [];
+    const asked = (async () => {
+      for (let round = 0; round < 600 && earlyAnswers.length < 3; round++) {
+        for (const p of runner!.running()) {
+          if (known.has(p.name) || !p.name.startsWith('scaled-')) continue;
+          known.add(p.name);
+          const http = new KeepAliveClient(await runner!.connect(p.name, injection.listenPort));
+          const r = await http.request('GET', '/early', { host: 'scaled', 'x-intercept-id': 'bob-scaled' }, 30_000);
+          earlyAnswers.push(`${p.name}: ${r.status} ${r.body.toString().slice(0, 60)}`);
+          http.close();
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     await scale(6);
+    await asked;
+    assert.equal(earlyAnswers.length, 3, 'each new pod was asked');
+    for (const a of earlyAnswers) assert.match(a, /: 200 laptop:bob \/early$/, 'a new pod held the claimed request for its tunnel');
     const servedBefore = claimed.tally.sent;
     await waitFor('claimed requests after the scale-up', () => claimed.tally.sent > servedBefore + 30, { timeoutMs: 60_000 });
     await scale(2);

@@ -22,6 +22,9 @@ import { SIDECAR_CONTAINER } from './names';
 
 export type PodTunnelState = TunnelState | 'failed';
 
+/** A pod's sidecar serves at most its shutdown delay plus its drain time after SIGTERM (5 + 20 s). */
+const LEAVING_POD_MAX_MS = 60_000;
+
 export interface InterceptSessionEvents {
   /** The tunnel to one pod changed state; `detail` says why it failed. */
   pod: [pod: string, state: PodTunnelState, detail?: string];
@@ -59,6 +62,8 @@ export function servesPort(pod: V1Pod, listenPort: number): boolean {
 export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
   readonly lease: string;
   private readonly tunnels = new Map<string, PodTunnel>();
+  /** Tunnels of pods that are going away, kept until their sidecar ends them. */
+  private readonly leaving = new Set<TunnelClient>();
   private readonly watch: PodWatch;
   private readonly announcement: ClaimAnnouncement;
   private stopped = false;
@@ -195,12 +200,14 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
     void this.stop().finally(() => this.emit('ended', error));
   }
 
+  /** A pod that goes away: its tunnel stays while its sidecar still serves (see TunnelClient.abandon). */
   private drop(pod: string): void {
     const t = this.tunnels.get(pod);
     if (!t) return;
     this.tunnels.delete(pod);
     clearTimeout(t.retry);
-    void t.client.close();
+    this.leaving.add(t.client);
+    void t.client.abandon(LEAVING_POD_MAX_MS).finally(() => this.leaving.delete(t.client));
   }
 
   private async shutdown(): Promise<void> {
@@ -209,7 +216,9 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
     const all = [...this.tunnels.values()];
     this.tunnels.clear();
     for (const t of all) clearTimeout(t.retry);
-    await Promise.all(all.map((t) => t.client.close()));
+    const leaving = [...this.leaving];
+    this.leaving.clear();
+    await Promise.all([...all.map((t) => t.client.close()), ...leaving.map((c) => c.close())]);
   }
 
   /** Releases the claim on every pod and withdraws the announcement. */

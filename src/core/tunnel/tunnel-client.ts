@@ -58,6 +58,8 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   private current: Connection | null = null;
   private stateValue: TunnelState = 'idle';
   private closing = false;
+  /** The pod is going away: keep the claim while its sidecar serves, but never reconnect. */
+  private abandoned = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private wakeRetry: (() => void) | null = null;
   readonly lease: string;
@@ -98,6 +100,33 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
     const conn = this.current;
     this.current = null;
     if (conn !== null) await this.release(conn);
+    this.setState('closed');
+  }
+
+  /**
+   * For a pod that is going away. Releasing would let its sidecar, which still serves while the
+   * endpoints catch up, hand claimed requests to the app; so the tunnel stays until the sidecar ends
+   * it (or `maxMs` passes, then it is released), and is never reopened. Resolves when it has ended.
+   */
+  async abandon(maxMs: number): Promise<void> {
+    if (this.closing || this.abandoned) return;
+    this.abandoned = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.wakeRetry?.();
+    const conn = this.current;
+    if (conn === null) {
+      this.closing = true;
+      this.setState('closed');
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void this.close().then(resolve), maxMs);
+      conn.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.closing = true;
     this.setState('closed');
   }
 
@@ -197,6 +226,10 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
       conn.session.destroy();
       if (this.current !== conn) return;
       this.current = null;
+      if (this.abandoned) {
+        this.setState('closed');
+        return;
+      }
       if (code === CLOSE_REPLACED) {
         // Another tunnel of this lease holds the claim now; taking it back would make the two fight.
         this.setState('closed');
@@ -210,12 +243,15 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   private async reconnect(): Promise<void> {
     this.setState('reconnecting');
     const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
-    for (let attempt = 0; !this.closing; attempt++) {
+    for (let attempt = 0; !this.closing && !this.abandoned; attempt++) {
       await new Promise<void>((resolve) => {
         this.wakeRetry = resolve;
         this.retryTimer = setTimeout(resolve, backoffDelay(attempt, backoff));
       });
-      if (this.closing) return;
+      if (this.closing || this.abandoned) {
+        if (this.abandoned) this.setState('closed');
+        return;
+      }
       try {
         const conn = await this.connectOnce();
         this.attach(conn);

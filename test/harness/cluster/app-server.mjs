@@ -6,7 +6,7 @@
 //   GET /ready        200 "ready", or 503 "not ready" (for a readinessProbe);
 //   PUT /ready        body "yes" or "no" sets what GET /ready answers; 204;
 //   anything else     200, JSON { pod, namespace, container, port, method, url, headers, bodyBytes }.
-// It prints "listening <port>" once per port, and exits on SIGTERM/SIGINT.
+// It prints "listening <port>" once per port, and exits shortly after SIGTERM/SIGINT (see below).
 import http from 'node:http';
 
 const pod = process.env.POD_NAME ?? 'unknown';
@@ -64,12 +64,21 @@ const servers = ports.map((port) => {
   return server;
 });
 
+// A well-behaved app (as with a preStop sleep): on SIGTERM it goes on serving for a moment, since the
+// Service's endpoints learn of the pod's end a little after the pod does, then it exits.
+// APP_SHUTDOWN_DELAY_MS sets the moment (default 2000).
+const shutdownDelayMs = Number(process.env.APP_SHUTDOWN_DELAY_MS ?? 2000);
+let stopping = false;
 const stop = () => {
-  for (const s of servers) {
-    s.close();
-    s.closeAllConnections();
-  }
-  process.exit(0);
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => {
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+    process.exit(0);
+  }, shutdownDelayMs);
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -489,7 +489,9 @@ export class PodRunner {
       await previous.catch(() => undefined);
       await Promise.all([...entry.probers.values()].map((p) => p.stop()));
       await entry.reports;
-      await Promise.all(entry.children.map((c) => endProcess(c)));
+      // As a kubelet: SIGTERM, then the pod's termination grace period before SIGKILL.
+      const graceMs = (entry.spec.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+      await Promise.all(entry.children.map((c) => endProcess(c, graceMs)));
       for (const l of entry.logs) l.end();
       entry.volumes?.remove();
       if (entry.pod) {
@@ -593,7 +595,7 @@ function resolveEnv(pod: V1Pod, vars: V1EnvVar[]): NodeJS.ProcessEnv {
   return out;
 }
 
-async function endProcess(child: ChildProcess, graceMs = 3_000): Promise<void> {
+async function endProcess(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
