@@ -111,9 +111,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Exits once the work is done: watches and keep-alive connections to the API server would otherwise
+// keep the process alive after an intercept stopped.
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`${String(err)}\n`);

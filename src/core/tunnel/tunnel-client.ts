@@ -53,6 +53,8 @@ interface Connection {
 }
 
 const MAX_REFUSAL_BODY = 64 * 1024;
+/** How long a release waits for the WebSocket's closing handshake. */
+const RELEASE_TIMEOUT_MS = 2000;
 
 export class TunnelClient extends EventEmitter<TunnelClientEvents> {
   private current: Connection | null = null;
@@ -275,12 +277,22 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
         resolve();
         return;
       }
-      const timer = setTimeout(() => conn.ws.terminate(), 2000);
-      conn.ws.once('close', () => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         conn.session.destroy();
         resolve();
-      });
+      };
+      // Bounded: a transport that never reports its close (a port-forward whose stream the API
+      // server keeps open) must not hold up a release; the claim is released once the sidecar read
+      // the close frame.
+      const timer = setTimeout(() => {
+        conn.ws.terminate();
+        finish();
+      }, RELEASE_TIMEOUT_MS);
+      conn.ws.once('close', finish);
       conn.ws.close(CLOSE_RELEASE, 'release');
     });
   }
