@@ -138,7 +138,11 @@ void describe('intercept in the cluster', () => {
         if (i % 2 ? text !== 'laptop:ana /x' : !text.startsWith('{')) failures++;
       }
     })();
+    assert.equal(bob.state, 'active');
+    const states: string[] = [];
+    bob.on('state', (st) => states.push(st));
     await bob.stop();
+    assert.deepEqual(states, ['stopping', 'stopped']);
     done = true;
     await traffic;
     assert.equal(failures, 0);

@@ -25,7 +25,10 @@ export type PodTunnelState = TunnelState | 'failed';
 /** A pod's sidecar serves at most its shutdown delay plus its drain time after SIGTERM (5 + 20 s). */
 const LEAVING_POD_MAX_MS = 60_000;
 
+export type SessionState = 'starting' | 'active' | 'stopping' | 'stopped';
+
 export interface InterceptSessionEvents {
+  state: [state: SessionState];
   /** The tunnel to one pod changed state; `detail` says why it failed. */
   pod: [pod: string, state: PodTunnelState, detail?: string];
   request: [request: InterceptedRequest & { readonly pod: string }];
@@ -67,6 +70,7 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
   private readonly watch: PodWatch;
   private readonly announcement: ClaimAnnouncement;
   private stopped = false;
+  private stateValue: SessionState = 'starting';
 
   constructor(private readonly opts: InterceptSessionOptions) {
     super();
@@ -84,6 +88,16 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
       ...opts.announce,
       onError: (err) => this.emit('warning', `Renewing the claim announcement failed: ${err.message}`),
     });
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  private setState(state: SessionState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    this.emit('state', state);
   }
 
   /** Pods with a tunnel and its state. */
@@ -109,10 +123,12 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
     this.watch.on('pods', (pods) => this.reconcile(pods));
     this.watch.on('error', (err) => this.emit('warning', `Watching the pods failed, retrying: ${err.message}`));
     this.reconcile(this.watch.current());
+    this.setState('active');
   }
 
   private async refuse(holder: string): Promise<never> {
     await this.shutdown();
+    this.setState('stopped');
     const { claim } = this.opts;
     throw new CoreError({
       kind: 'claim-held',
@@ -212,6 +228,7 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
 
   private async shutdown(): Promise<void> {
     this.stopped = true;
+    this.setState('stopping');
     await this.watch.stop();
     const all = [...this.tunnels.values()];
     this.tunnels.clear();
@@ -226,5 +243,6 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
     if (this.stopped) return;
     await this.shutdown();
     await this.announcement.withdraw();
+    this.setState('stopped');
   }
 }

@@ -1,10 +1,12 @@
 // Runs inside the VS Code extension host (see test/harness/vscode/hostTests.ts), with the real API.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { hostTest } from '../../harness/vscode/hostRuntime.js';
 import { CommandId } from '../../../src/vscode/ids.js';
+import type { InterceptApi } from '../../../src/vscode/extension.js';
 
 const EXTENSION_ID = 'intercept-dev.intercept';
 
@@ -29,4 +31,38 @@ hostTest('every command in package.json is registered, and ids.ts names them all
 
 hostTest('intercept.showLog runs', async () => {
   await vscode.commands.executeCommand(CommandId.showLog);
+});
+
+hostTest('the bundled Kubernetes client runs in the extension host: kubeconfig contexts, and a typed error without one', async () => {
+  const ext = vscode.extensions.getExtension<InterceptApi>(EXTENSION_ID);
+  assert.ok(ext);
+  const api = await ext.activate();
+  const dir = mkdtempSync(path.join(tmpdir(), 'intercept-host-kubeconfig-'));
+  try {
+    const file = path.join(dir, 'config');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'dev',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [
+          { name: 'dev', context: { cluster: 'c', user: 'u', namespace: 'shop' } },
+          { name: 'ops', context: { cluster: 'c', user: 'u' } },
+        ],
+      }),
+    );
+    const found = api.kubeContexts(file);
+    assert.ok(found.ok, JSON.stringify(found));
+    assert.deepEqual(found.value.map((c) => [c.name, c.namespace, c.current]), [
+      ['dev', 'shop', true],
+      ['ops', 'default', false],
+    ]);
+    const missing = api.kubeContexts(path.join(dir, 'none'));
+    assert.ok(!missing.ok && missing.failure.kind === 'no-kubeconfig', JSON.stringify(missing));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
