@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Defaults } from '../../src/protocol/constants';
 import { BodyReader } from '../../src/protocol/http1/body';
-import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
+import { HeadScanner, HttpParseError, parseRequestHead, parseResponseHead, type BodyFraming, type RequestHead, type ResponseHead } from '../../src/protocol/http1/head';
 import { logPath } from '../../src/protocol/log-path';
 import type { ClaimEntry, ClaimRegistry, PendingRoute, Route } from './claims';
 import { detectProtocol } from './detect-protocol';
@@ -89,7 +89,16 @@ function socketDrain(this: OwnedSocket): void {
   this[OWNER].onClientDrain();
 }
 
+/** The body reader of every message without a body: it has nothing to read, so it never changes. */
+const NO_BODY_READER = new BodyReader({ kind: 'none' }, 400);
+
+function bodyReader(framing: BodyFraming, errorStatus: number): BodyReader {
+  return framing.kind === 'none' ? NO_BODY_READER : new BodyReader(framing, errorStatus);
+}
+
 export class ClientConnection implements Sweepable {
+  sweepSince = -1;
+  sweepListed = false;
   private phase: Phase = 'detect';
   private inbuf: Buffer | null = null;
   private readonly requestHead = new HeadScanner('request');
@@ -290,14 +299,14 @@ export class ClientConnection implements Sweepable {
     const head = buf.subarray(0, end);
     this.inbuf = end === buf.length ? null : buf.subarray(end);
     this.req = req;
-    this.reqBody = new BodyReader(req.framing, 400);
+    this.reqBody = bodyReader(req.framing, 400);
     this.resp = null;
     this.respBody = null;
     this.respHeadBuf = null;
     this.responseHead.reset();
     this.responseStarted = false;
     this.responseDone = false;
-    this.started = Date.now();
+    if (this.ctx.log.debugEnabled) this.started = Date.now(); // only the debug log reads it
     this.record = null;
 
     const table = this.ctx.registry.table(this.ctx.listenPort);
@@ -598,7 +607,7 @@ export class ClientConnection implements Sweepable {
           continue;
         }
         this.resp = resp;
-        this.respBody = new BodyReader(resp.framing, 502);
+        this.respBody = bodyReader(resp.framing, 502);
         start = end;
         break;
       }
