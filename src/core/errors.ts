@@ -54,6 +54,7 @@ export type NotInterceptableReason =
   | 'unsupported-workload'
   | 'several-workloads'
   | 'host-network'
+  | 'network-policy'
   | 'system-namespace';
 
 export class CoreError extends Error {

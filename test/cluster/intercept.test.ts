@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import {
   PodRunner,
   connectService,
@@ -267,5 +267,23 @@ void describe('intercept in the cluster', () => {
       return true;
     });
     assert.equal(await snapshot(), before, 'nothing changed in the cluster');
+  });
+
+  test('a NetworkPolicy that lets the app port in but not the sidecar port: refused before anything changes, naming the policy', async () => {
+    await createApp(kc, ns, 'guarded', { targetPort: 'http' });
+    await kc.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
+      namespace: ns,
+      body: { metadata: { name: 'guarded-ingress' }, spec: { podSelector: { matchLabels: { app: 'guarded' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 'http' }] }] } },
+    });
+    const apps = kc.makeApiClient(AppsV1Api);
+    const before = (await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' })).metadata!.resourceVersion;
+    await assert.rejects(injector().inject({ namespace: ns, service: 'guarded', port: 8080 }), (err) => {
+      const f = (err as CoreError).failure;
+      assert.ok(f.kind === 'not-interceptable' && f.reason === 'network-policy', JSON.stringify(f));
+      assert.match(f.message, /guarded-ingress/);
+      assert.match(f.hint, /Add TCP port \d+ to the ingress rules of guarded-ingress/);
+      return true;
+    });
+    assert.equal((await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' })).metadata!.resourceVersion, before, 'the workload is unchanged');
   });
 });

@@ -1,5 +1,5 @@
 // The API clients of one context, made once and passed to whatever needs the cluster.
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
 import { apiCall, type ApiAction } from './api-errors';
 import { contextNamespace, serverOf } from './kube-config';
@@ -9,6 +9,7 @@ export class KubeClient {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly discovery: DiscoveryV1Api;
+  readonly networking: NetworkingV1Api;
   readonly server: string;
   readonly context: string;
   /** The context's own namespace, the default for every call. */
@@ -18,6 +19,7 @@ export class KubeClient {
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
     this.server = serverOf(kc);
     this.context = kc.getCurrentContext();
     this.defaultNamespace = contextNamespace(kc);

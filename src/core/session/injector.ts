@@ -10,6 +10,7 @@ import { CoreError, notInterceptable } from '../errors';
 import { isStatus } from '../kube/api-errors';
 import { waitForSlicePort } from '../kube/endpoints';
 import { selects } from '../kube/interceptability';
+import { policiesBlockingSidecar } from '../kube/network-policy';
 import type { KubeClient } from '../kube/kube-client';
 import { applyWorkload, readWorkload } from '../kube/workload-api';
 import { readService, resolveTargetPort, servicePortFor, templateOf, workloadOf, type Workload } from '../kube/workloads';
@@ -135,6 +136,8 @@ export class Injector {
       claimsConfigMap: claimsConfigMapName(workload.kind, workload.name),
     });
 
+    await this.checkNetworkPolicies(workload, appPort, plan.listenPort);
+
     let current = workload;
     if (plan.changed) {
       this.step('config-maps', 'Writing the sidecar ConfigMaps');
@@ -161,6 +164,32 @@ export class Injector {
     } catch (err) {
       if (plan.changed) await this.undo(workload, existing, target, servicePort);
       throw err;
+    }
+  }
+
+  /** Refuses before any change when a NetworkPolicy lets the app's port in but not the sidecar's. */
+  private async checkNetworkPolicies(workload: Workload, appPort: number, listenPort: number): Promise<void> {
+    const { client } = this.opts;
+    const namespace = workload.namespace;
+    let policies;
+    try {
+      policies = await client.call({ verb: 'list', resource: 'networkpolicies.networking.k8s.io', namespace }, () => client.networking.listNamespacedNetworkPolicy({ namespace }));
+    } catch (err) {
+      if (err instanceof CoreError && err.failure.kind === 'forbidden') {
+        this.emit({ kind: 'warning', message: `NetworkPolicies in ${namespace} cannot be read (${err.message}); if one limits the pods' ingress ports, allow port ${listenPort}.` });
+        return;
+      }
+      throw err;
+    }
+    const template = templateOf(workload);
+    const name = (template.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.containerPort === appPort)?.name;
+    const blocking = policiesBlockingSidecar(policies.items, template.metadata?.labels ?? {}, { port: appPort, ...(name ? { name } : {}) }, listenPort);
+    if (blocking.length > 0) {
+      throw notInterceptable(
+        'network-policy',
+        `NetworkPolicy ${blocking.join(', ')} lets port ${appPort} of ${workload.kind} ${workload.name} in but not the sidecar's port ${listenPort}: moving the Service would cut its traffic.`,
+        `Add TCP port ${listenPort} to the ingress rules of ${blocking.join(', ')}, then intercept again.`,
+      );
     }
   }
 
