@@ -286,4 +286,23 @@ void describe('intercept in the cluster', () => {
     });
     assert.equal((await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' })).metadata!.resourceVersion, before, 'the workload is unchanged');
   });
+
+  test('several Services selecting the same pods: only the intercepted one changes, and the sidecar stays while another still routes through it', async () => {
+    await createApp(kc, ns, 'multi', { targetPort: 'http' });
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'multi-admin' }, spec: { selector: { app: 'multi' }, ports: [{ name: 'admin', port: 9000, targetPort: 'http' }] } } });
+    const adminBefore = await core.readNamespacedService({ namespace: ns, name: 'multi-admin' });
+    const inj = injector();
+    await inj.inject({ namespace: ns, service: 'multi', port: 8080 });
+    assert.equal((await core.readNamespacedService({ namespace: ns, name: 'multi-admin' })).metadata!.resourceVersion, adminBefore.metadata!.resourceVersion, 'the other Service is untouched');
+    const second = await inj.inject({ namespace: ns, service: 'multi-admin', port: 9000 });
+    assert.equal(second.reused, true, 'the same app port reuses the sidecar');
+    const first = await inj.remove({ namespace: ns, service: 'multi' });
+    assert.equal(first.removedSidecar, false, 'multi-admin still routes through the sidecar');
+    const apps = kc.makeApiClient(AppsV1Api);
+    assert.ok((await apps.readNamespacedDeployment({ namespace: ns, name: 'multi' })).spec!.template.spec!.containers.some((c) => c.name === 'intercept-proxy'));
+    const last = await inj.remove({ namespace: ns, service: 'multi-admin' });
+    assert.equal(last.removedSidecar, true);
+    assert.deepEqual(comparable(await core.readNamespacedService({ namespace: ns, name: 'multi-admin' })), comparable(adminBefore));
+  });
 });
