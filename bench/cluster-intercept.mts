@@ -6,26 +6,25 @@
 // It starts the test cluster (scripts/cluster/cluster.mjs) and takes it down after. It passes or fails
 // nothing: it prints a table and writes bench/results/cluster.json.
 //   BENCH_CLUSTER_RUNS (5), BENCH_LATENCY_REQUESTS (500), BENCH_BODY_MB (100)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { down, up } from '../scripts/cluster/cluster.mjs';
-import { PodRunner, createTestNamespace, deleteNamespace, loadKubeConfig, repoRoot, waitFor } from '../test/harness/cluster/index.js';
-import { createApp } from '../test/harness/cluster/apps.js';
+import { PodRunner, createTestNamespace, deleteNamespace, httpOverStream, loadKubeConfig, repoRoot, waitFor } from '../test/harness/cluster/index.js';
+import { builtSidecar, createApp } from '../test/harness/cluster/apps.js';
 import { KeepAliveClient } from '../test/harness/cluster/keep-alive.js';
 import { KubeClient } from '../src/core/kube/kube-client.js';
+import { openPortForward } from '../src/core/kube/port-forward.js';
 import { Injector, type Injection } from '../src/core/session/injector.js';
 import { InterceptSession } from '../src/core/session/intercept-session.js';
-import { loadSidecarBuild } from '../src/core/session/sidecar-build.js';
 import { TunnelClient } from '../src/core/tunnel/tunnel-client.js';
 
 const RUNS = Number(process.env.BENCH_CLUSTER_RUNS ?? 5);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 500);
 const BODY_BYTES = Number(process.env.BENCH_BODY_MB ?? 100) * 1024 * 1024;
-const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
 
@@ -51,7 +50,7 @@ async function main(): Promise<void> {
   const ns = await createTestNamespace(kc, 'bench');
   const runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
   const client = new KubeClient(kc);
-  const build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION);
+  const build = await builtSidecar();
   const local = await localProgram();
   const injector = new Injector({ client, build });
   const target = { namespace: ns, service: 'bench', port: 80 };
@@ -96,7 +95,7 @@ async function main(): Promise<void> {
     // port-forward (as the extension runs it) or over a plain loopback connection into the pod.
     const injection = last!.injection;
     const pod = await waitFor('one running pod with the sidecar', () => runner.running().find((p) => p.containers.some((x) => x.name === 'intercept-proxy')));
-    const measure = async (label: string, dial: () => Promise<import('node:stream').Duplex>) => {
+    const measure = async (label: string, dial: () => Promise<Duplex>) => {
       const tunnel = new TunnelClient({ dial, claim: { header: 'x-intercept-id', value: `bench-${label}` }, developer: 'bench', port: injection.listenPort, local: { host: '127.0.0.1', port: local.port } });
       await tunnel.start();
       const conn = new KeepAliveClient(await runner.connect(pod.name, injection.listenPort));
@@ -108,17 +107,12 @@ async function main(): Promise<void> {
       }
       const body = Buffer.alloc(BODY_BYTES, 7);
       const t = performance.now();
-      const posted = await new Promise<string>((resolve, reject) => {
-        void runner.connect(pod.name, injection.listenPort).then((s) => {
-          const req = http.request({ method: 'POST', path: '/upload', headers: { host: 'bench', 'x-intercept-id': `bench-${label}`, 'content-length': BODY_BYTES }, createConnection: () => s }, (res) => {
-            let text = '';
-            res.on('data', (c: Buffer) => (text += c.toString()));
-            res.on('end', () => resolve(text));
-          });
-          req.on('error', reject);
-          req.end(body);
-        }, reject);
-      });
+      const upload = await httpOverStream(
+        await runner.connect(pod.name, injection.listenPort),
+        { method: 'POST', path: '/upload', headers: { host: 'bench', 'x-intercept-id': `bench-${label}` }, body, timeoutMs: 600_000 },
+        `a ${BODY_BYTES} byte upload through the ${label} tunnel`,
+      );
+      const posted = upload.body.toString();
       const seconds = (performance.now() - t) / 1000;
       if (posted !== String(BODY_BYTES)) throw new Error(`the body arrived short: ${posted}`);
       conn.close();
@@ -134,7 +128,7 @@ async function main(): Promise<void> {
       baseTimes.push(performance.now() - t);
     }
     baseConn.close();
-    const viaApi = await measure('api', () => import('../src/core/kube/port-forward.js').then((m) => m.openPortForward(client.apiServerAccess(), ns, pod.name, injection.record.controlPort)));
+    const viaApi = await measure('api', () => openPortForward(client.apiServerAccess(), ns, pod.name, injection.record.controlPort));
     const viaLoopback = await measure('loopback', () => runner.connect(pod.name, injection.record.controlPort));
 
     const summary = {

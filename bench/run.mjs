@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../src/protocol/constants.ts';
 import { measureSidecarMemory } from './sidecar-memory.mjs';
-import { freePort, MB, median, raiseFileLimit, root, rssParts, rssSampler, sleep, start, stopAll, stopEvery, track, wrk } from './tools.mjs';
+import { freePort, MB, median, raiseFileLimit, root, rssParts, rssSampler, sleep, start, startSidecar, stopAll, stopEvery, track, wrk } from './tools.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FIXED_SECONDS = Math.max(1, Math.round(SECONDS * 0.4));
@@ -197,13 +197,7 @@ async function main() {
   });
 
   // Throughput and latency.
-  const [sidecarPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
-  const { child: sidecar } = await start(
-    'node',
-    [...nodeArgs, bundle, '--listen', `${sidecarPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
-    /intercept-proxy started/,
-    { env },
-  );
+  const { child: sidecar, listenPort: sidecarPort, controlPort } = await startSidecar(bundle, nodeArgs, env, appPort);
   await start('node', ['--import', 'tsx', 'bench/tunnel-peer.ts', String(controlPort), String(devPort)], /ready/);
   const { nginxPort, dir: nginxDir } = await startNginx(appPort, devPort);
   await sleep(1000);

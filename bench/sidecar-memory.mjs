@@ -8,20 +8,9 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import path from 'node:path';
-import { freePort, openFiles, root, rssOf, rssParts, rssSampler, sleep, start, stop, wrk } from './tools.mjs';
+import { openFiles, root, rssOf, rssParts, rssSampler, sleep, start, startSidecar, stop, wrk } from './tools.mjs';
 
 const SETTLE_MS = 2000;
-
-async function startSidecar(bundle, nodeArgs, env, appPort) {
-  const [listenPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
-  const { child } = await start(
-    'node',
-    [...nodeArgs, bundle, '--listen', `${listenPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
-    /intercept-proxy started/,
-    { env },
-  );
-  return { child, listenPort, controlPort };
-}
 
 async function tunnelChurn(pid, controlPort, devPort, warmUp, cycles) {
   const { child } = await start('node', ['--import', 'tsx', path.join(root, 'bench/tunnel-cycles.ts'), String(controlPort), String(devPort), String(warmUp), String(cycles)], /warm/, {

@@ -138,3 +138,15 @@ export function median(values) {
 }
 
 export const MB = (bytes) => bytes / 1024 / 1024;
+
+/** A sidecar on free loopback ports in front of the app on `appPort`, once it says it started. */
+export async function startSidecar(bundle, nodeArgs, env, appPort) {
+  const [listenPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+  const { child } = await start(
+    'node',
+    [...nodeArgs, bundle, '--listen', `${listenPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
+    /intercept-proxy started/,
+    { env },
+  );
+  return { child, listenPort, controlPort, healthPort };
+}

@@ -94,16 +94,14 @@ export class ClaimsFolder {
         continue;
       }
       const parsed = parseAnnouncedClaim(read.text);
-      const content = createHash('sha256').update(read.text).digest('hex');
-      if (!parsed.ok) {
-        warn(`${name}\0${content}`, 'ignoring a file of the claims folder', { file: name, reason: parsed.reason });
+      const refusal = parsed.ok ? (this.ports.includes(parsed.claim.port) ? undefined : `port ${parsed.claim.port} is not served by this sidecar`) : parsed.reason;
+      if (!parsed.ok || refusal !== undefined) {
+        // A refused file is told once per content: hashed only then, not on every read of good files.
+        const content = createHash('sha256').update(read.text).digest('hex');
+        warn(`${name}\0${content}`, 'ignoring a file of the claims folder', { file: name, reason: refusal });
         continue;
       }
       const c = parsed.claim;
-      if (!this.ports.includes(c.port)) {
-        warn(`${name}\0${content}`, 'ignoring a file of the claims folder', { file: name, reason: `port ${c.port} is not served by this sidecar` });
-        continue;
-      }
       entries.push({ port: c.port, header: c.header, value: c.value, developer: c.developer, leaseSha256: c.leaseSha256, expiresAt: parsed.expiresAtMs });
     }
     this.warned = problems;
@@ -120,8 +118,7 @@ async function readBounded(file: string): Promise<FileRead> {
   try {
     handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return code === 'ENOENT' ? { kind: 'gone' } : { kind: 'problem', signature: code, reason: `cannot be read (${code})` };
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'gone' } : cannotRead(err);
   }
   try {
     const stat = await handle.stat();
@@ -140,9 +137,13 @@ async function readBounded(file: string): Promise<FileRead> {
     }
     return { kind: 'text', text: buf.toString('utf8', 0, length) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { kind: 'problem', signature: code, reason: `cannot be read (${code})` };
+    return cannotRead(err);
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+function cannotRead(err: unknown): FileRead {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return { kind: 'problem', signature: code, reason: `cannot be read (${code})` };
 }

@@ -10,6 +10,9 @@
 import { leaseSha256 } from '../../src/protocol/announced-claim';
 import type { ClaimTable } from './match';
 import type { Logger } from './log';
+import type { ClaimInfo } from '../../src/protocol/status';
+
+export type { ClaimInfo };
 
 export interface ClaimRequest {
   readonly port: number;
@@ -54,19 +57,6 @@ export interface AnnouncedRecord {
 
 /** What the claim table holds: a tunnel's claim, or an announced one waiting for its tunnel. */
 export type ClaimEntry<L> = ClaimRecord<L> | AnnouncedRecord;
-
-/** What the status endpoint shows and a refusal names; never the lease. */
-export interface ClaimInfo {
-  readonly port: number;
-  readonly header: string;
-  readonly value: string;
-  readonly developer: string;
-  readonly since: string;
-  readonly state: 'connected' | 'grace' | 'announced';
-  readonly graceEndsAt?: string;
-  /** For an announced claim: when its entry expires. */
-  readonly expiresAt?: string;
-}
 
 export type ClaimOutcome<L> =
   /** `replaced`: the holder's previous tunnel, still open, that the new one takes over from. */
@@ -174,11 +164,12 @@ export class ClaimRegistry<L> {
     // The holder's announcement may outlive the release for a while (the folder is updated slowly):
     // it must not bring the claim back. Another holder's announcement still counts.
     const key = keyOf(record);
-    const leaseKey = `${key}\n${leaseSha256(record.lease)}`;
-    this.released.add(leaseKey);
+    const sha = leaseSha256(record.lease);
+    this.released.add(releasedKey(key, sha));
     if (this.released.size > MAX_RELEASED) this.released.delete(this.released.values().next().value!);
     const a = this.announced.get(key);
-    if (a !== undefined && this.released.has(`${key}\n${a.record.leaseSha256}`)) this.endAnnouncement(a, 'its holder released the claim');
+    // announce() never keeps an entry of a released lease, so only this holder's own entry can end here.
+    if (a !== undefined && a.record.leaseSha256 === sha) this.endAnnouncement(a, 'its holder released the claim');
     else this.reinstate(key);
   }
 
@@ -218,7 +209,7 @@ export class ClaimRegistry<L> {
     const current = new Set<string>();
     for (const e of entries) {
       const key = keyOf(e);
-      if (current.has(key) || e.expiresAt <= now || this.released.has(`${key}\n${e.leaseSha256}`)) continue;
+      if (current.has(key) || e.expiresAt <= now || this.released.has(releasedKey(key, e.leaseSha256))) continue;
       current.add(key);
       const a = this.announced.get(key);
       if (a === undefined) {
@@ -383,4 +374,9 @@ function infoOf<L>(r: ClaimEntry<L>): ClaimInfo {
     state: r.link !== null ? 'connected' : 'grace',
     ...(r.graceEndsAt !== null ? { graceEndsAt: new Date(r.graceEndsAt).toISOString() } : {}),
   };
+}
+
+/** A released claim's key with the SHA-256 of its lease: that holder's announcement no longer counts. */
+function releasedKey(claimKey: string, leaseSha: string): string {
+  return `${claimKey}\n${leaseSha}`;
 }

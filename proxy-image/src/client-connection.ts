@@ -31,7 +31,7 @@ export interface ProxyContext {
   readonly graceMs: number;
   readonly fdWarning: FdExhaustionWarning;
   /** Called once the client socket has closed. */
-  readonly onClosed?: (conn: ClientConnection) => void;
+  readonly onClosed: (conn: ClientConnection) => void;
 }
 
 type Phase = 'detect' | 'head' | 'route' | 'exchange' | 'raw' | 'closed';
@@ -208,7 +208,7 @@ export class ClientConnection implements Sweepable {
 
   onClientClose(): void {
     this.destroy();
-    this.ctx.onClosed?.(this);
+    this.ctx.onClosed(this);
   }
 
   onClientDrain(): void {

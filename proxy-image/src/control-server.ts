@@ -12,6 +12,7 @@ import type { PortMapping } from './config';
 import { closeWithRefusal, respondWithRefusal, type Refusal } from './control-refusals';
 import type { Logger } from './log';
 import { TunnelSession } from './tunnel-session';
+import type { SidecarStatus } from '../../src/protocol/status';
 
 export interface ControlServerOptions {
   readonly port: number;
@@ -84,7 +85,8 @@ export class ControlServer {
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = this.route(req, false);
     if (route === 'status') {
-      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list(), tunnels: this.sessions.size });
+      const status: SidecarStatus = { protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list(), tunnels: this.sessions.size };
+      const body = JSON.stringify(status);
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

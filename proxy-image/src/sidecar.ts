@@ -4,13 +4,12 @@ import * as net from 'node:net';
 import type * as http from 'node:http';
 import { ClaimRegistry } from './claims';
 import { ClaimsFolder } from './claims-folder';
-import { ClientConnection } from './client-connection';
+import { ClientConnection, SERVER_FIRST_WINDOW_MS } from './client-connection';
 import type { ProxyConfig } from './config';
 import { ControlServer } from './control-server';
 import { outOfFdsCode, FdExhaustionWarning } from './fd-exhaustion';
 import { createHealthServer } from './health-server';
 import type { Logger } from './log';
-import { SERVER_FIRST_WINDOW_MS } from './client-connection';
 import { Sweeper } from './sweeper';
 import type { TunnelSession } from './tunnel-session';
 
@@ -114,7 +113,7 @@ export class Sidecar {
    * requests in flight finish (each connection closes after its current exchange) for up to
    * `drainMs`, then ends the tunnels (their claims end with the pod) and whatever is left.
    */
-  async stop(drainMs: number, delayMs = 0): Promise<void> {
+  async stop(drainMs: number, delayMs: number): Promise<void> {
     this.stopping = true;
     // Endpoints still name this pod for a moment: keep serving new connections until they catch up.
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -2,33 +2,15 @@
 // intercept, stop and remove; claimed requests never reach the shared app while pods scale up and
 // down; a developer's process that dies frees the claim after the grace, and new pods stop holding
 // its requests once its announcement expires.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import {
-  PodRunner,
-  createTestNamespace,
-  deleteNamespace,
-  kubeconfigPath,
-  loadKubeConfig,
-  repoRoot,
-  requestService,
-  waitFor,
-  waitForServiceEndpoints,
-} from '../harness/cluster/index.js';
+import { requestService, waitFor, waitForServiceEndpoints } from '../harness/cluster/index.js';
 import { createApp, startLocalServer } from '../harness/cluster/apps.js';
 import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
-import { KubeClient } from '../../src/core/kube/kube-client.js';
+import { clusterSuite } from '../harness/cluster/suite.js';
 import { Injector } from '../../src/core/session/injector.js';
-import { InterceptSession } from '../../src/core/session/intercept-session.js';
-import { loadSidecarBuild, type SidecarBuild } from '../../src/core/session/sidecar-build.js';
 import { parseAnnouncedClaim } from '../../src/protocol/announced-claim.js';
-
-const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Requests through the Service, as kube-proxy routes them, until stopped; counts what went wrong. */
 function trafficLoop(namespace: string, service: string, port: number, kc: KubeConfig, check: (status: number, body: string) => boolean, headers = {}) {
@@ -63,37 +45,18 @@ function trafficLoop(namespace: string, service: string, port: number, kc: KubeC
 const fromApp = (status: number, body: string) => status === 200 && body.startsWith('{');
 
 void describe('intercept life cycle in the cluster', () => {
-  let kc: KubeConfig;
-  let ns: string;
-  let runner: PodRunner | undefined;
-  let client: KubeClient;
-  let build: SidecarBuild;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    kc = loadKubeConfig();
-    ns = await createTestNamespace(kc, 'lifecycle');
-    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
-    client = new KubeClient(kc);
-    build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION);
-  });
-
-  after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await runner?.stop();
-    if (ns) await deleteNamespace(kc, ns, { wait: true });
-  });
+  const suite = clusterSuite('lifecycle');
 
   test('traffic without the header never fails during inject, intercept, stop and remove', async () => {
+    const { kc, ns, runner, client, build } = suite;
     await createApp(kc, ns, 'calm', { replicas: 2, targetPort: 'http', servicePort: 80 });
-    await runner!.waitForRunning(2, 90_000);
+    await runner.waitForRunning(2, 90_000);
     const laptop = await startLocalServer('ana');
-    cleanups.push(laptop.close);
+    suite.cleanup(laptop.close);
     const traffic = trafficLoop(ns, 'calm', 80, kc, fromApp);
     const injector = new Injector({ client, build });
     const injection = await injector.inject({ namespace: ns, service: 'calm', port: 80 });
-    const session = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'ana-calm' }, developer: 'ana', local: { host: '127.0.0.1', port: laptop.port } });
-    await session.start();
+    const session = await suite.startSession({ injection, value: 'ana-calm', developer: 'ana', localPort: laptop.port });
     const claimed = await requestService(ns, 'calm', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'ana-calm' } });
     assert.equal(claimed.body.toString(), 'laptop:ana /');
     await session.stop();
@@ -104,13 +67,12 @@ void describe('intercept life cycle in the cluster', () => {
   });
 
   test('scaling 3 → 6 and back, and a deleted pod, while claimed requests flow: none reaches the shared app', async () => {
+    const { kc, ns, runner, client, build } = suite;
     await createApp(kc, ns, 'scaled', { replicas: 3, targetPort: 'http', servicePort: 80 });
     const laptop = await startLocalServer('bob');
-    cleanups.push(laptop.close);
+    suite.cleanup(laptop.close);
     const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'scaled', port: 80 });
-    const session = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'bob-scaled' }, developer: 'bob', local: { host: '127.0.0.1', port: laptop.port } });
-    await session.start();
-    cleanups.push(() => session.stop());
+    const session = await suite.startSession({ injection, value: 'bob-scaled', developer: 'bob', localPort: laptop.port });
     const claimed = trafficLoop(ns, 'scaled', 80, kc, (status, body) => status === 200 && body === 'laptop:bob /', { 'x-intercept-id': 'bob-scaled' });
     const apps = kc.makeApiClient(AppsV1Api);
     const scale = async (replicas: number) => {
@@ -122,21 +84,23 @@ void describe('intercept life cycle in the cluster', () => {
     };
     // Each new pod is asked straight away, as soon as its processes listen: before it is ready and so
     // before any tunnel can reach it. Only the announced claim keeps that request from the app.
-    const known = new Set(runner!.running().map((p) => p.name));
+    const known = new Set(runner.running().map((p) => p.name));
     const earlyAnswers: string[] = [];
-    const asked = (async () => {
-      for (let round = 0; round < 600 && earlyAnswers.length < 3; round++) {
-        for (const p of runner!.running()) {
+    const asked = waitFor(
+      'each new pod asked as soon as it runs',
+      async () => {
+        for (const p of runner.running()) {
           if (known.has(p.name) || !p.name.startsWith('scaled-')) continue;
           known.add(p.name);
-          const http = new KeepAliveClient(await runner!.connect(p.name, injection.listenPort));
+          const http = new KeepAliveClient(await runner.connect(p.name, injection.listenPort));
           const r = await http.request('GET', '/early', { host: 'scaled', 'x-intercept-id': 'bob-scaled' }, 30_000);
           earlyAnswers.push(`${p.name}: ${r.status} ${r.body.toString().slice(0, 60)}`);
           http.close();
         }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+        return earlyAnswers.length >= 3;
+      },
+      { timeoutMs: 60_000, everyMs: 50 },
+    ).catch(() => undefined); // the count is asserted below, with what was answered
     await scale(6);
     await asked;
     assert.equal(earlyAnswers.length, 3, 'each new pod was asked');
@@ -154,30 +118,18 @@ void describe('intercept life cycle in the cluster', () => {
   });
 
   test('the process holding the intercept is killed: default traffic goes on, the claim frees after the grace, new pods stop holding it after its expiry', async () => {
+    const { kc, ns, runner, client, build } = suite;
     await createApp(kc, ns, 'orphan', { replicas: 2, targetPort: 'http', servicePort: 80 });
     await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
     const laptop = await startLocalServer('carol');
-    cleanups.push(laptop.close);
-    const cli: ChildProcess = spawn(
-      process.execPath,
-      [path.join(repoRoot, 'dist', 'cli.js'), 'start', 'orphan', '--port', '80', '--local', String(laptop.port), '--header', 'x-intercept-id=carol-1', '--developer', 'carol', '-n', ns, '--json'],
-      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cleanups.push(async () => {
-      if (cli.exitCode === null && cli.signalCode === null) {
-        cli.kill('SIGKILL');
-        await once(cli, 'exit');
-      }
-    });
-    let output = '';
-    cli.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    cli.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await waitFor('the command line intercepting', () => output.includes('"type":"intercepting"'), { timeoutMs: 90_000 });
+    suite.cleanup(laptop.close);
+    const cli = suite.startCli(['start', 'orphan', '--port', '80', '--local', String(laptop.port), '--header', 'x-intercept-id=carol-1', '--developer', 'carol', '-n', ns, '--json']);
+    await waitFor('the command line intercepting', () => cli.output().includes('"type":"intercepting"'), { timeoutMs: 90_000 });
     assert.equal((await requestService(ns, 'orphan', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'carol-1' } })).body.toString(), 'laptop:carol /');
 
     const traffic = trafficLoop(ns, 'orphan', 80, kc, fromApp);
-    cli.kill('SIGKILL');
-    await once(cli, 'exit');
+    cli.child.kill('SIGKILL');
+    await cli.exited;
 
     // Its announcement stays until it expires; a pod that starts after that does not hold its requests.
     const injection = await new Injector({ client, build }).inject({ namespace: ns, service: 'orphan', port: 80 });
@@ -188,7 +140,7 @@ void describe('intercept life cycle in the cluster', () => {
     assert.ok(dead?.ok, 'the killed process left its announcement behind');
     await waitFor('the dead announcement to expire', () => Date.now() > dead.expiresAtMs + 500, { timeoutMs: 60_000, everyMs: 500 });
     await kc.makeApiClient(AppsV1Api).patchNamespacedDeploymentScale({ namespace: ns, name: 'orphan', body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
-    const orphans = () => runner!.running().filter((p) => p.name.startsWith('orphan-'));
+    const orphans = () => runner.running().filter((p) => p.name.startsWith('orphan-'));
     await waitFor('a third pod running', () => orphans().length === 3, { timeoutMs: 90_000 });
     await waitForServiceEndpoints(ns, 'orphan', 80, 3, { kubeConfig: kc });
     const started = Date.now();
@@ -200,9 +152,8 @@ void describe('intercept life cycle in the cluster', () => {
 
     // Long after the sidecars' grace (10 s), the value is free for another developer.
     const dave = await startLocalServer('dave');
-    cleanups.push(dave.close);
-    const taken = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'carol-1' }, developer: 'dave', local: { host: '127.0.0.1', port: dave.port } });
-    await taken.start();
+    suite.cleanup(dave.close);
+    const taken = await suite.startSession({ injection, value: 'carol-1', developer: 'dave', localPort: dave.port });
     assert.equal((await requestService(ns, 'orphan', 80, { kubeConfig: kc, headers: { 'x-intercept-id': 'carol-1' } })).body.toString(), 'laptop:dave /');
     await taken.stop();
     const tally = await traffic.stop();

@@ -1,31 +1,17 @@
 // The whole intercept against the test cluster, driven by the core as the editor and the command line
 // drive it: inject, a tunnel per pod with the claim, routing on every replica, two developers, exact
 // restore, another writer during injection, and clear refusals that change nothing.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import {
-  PodRunner,
-  connectService,
-  createTestNamespace,
-  deleteNamespace,
-  loadKubeConfig,
-  repoRoot,
-  waitFor,
-  waitForServiceEndpoints,
-} from '../harness/cluster/index.js';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createTestNamespace, deleteNamespace, kubeConfigForServiceAccount, waitFor } from '../harness/cluster/index.js';
 import { comparable, createApp, startLocalServer, type AppShape } from '../harness/cluster/apps.js';
-import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
+import type { KeepAliveClient } from '../harness/cluster/keep-alive.js';
+import { clusterSuite } from '../harness/cluster/suite.js';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
-import { Injector, type Injection } from '../../src/core/session/injector.js';
-import { InterceptSession } from '../../src/core/session/intercept-session.js';
-import { loadSidecarBuild, type SidecarBuild } from '../../src/core/session/sidecar-build.js';
+import { Injector } from '../../src/core/session/injector.js';
 import { usedPorts } from '../../src/core/session/injection-plan.js';
 import type { CoreError } from '../../src/core/errors.js';
-
-const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Checked by shape: this ES module and the CommonJS core may load the class twice. */
 function failureKind(err: unknown): string {
@@ -35,59 +21,29 @@ function failureKind(err: unknown): string {
 }
 
 void describe('intercept in the cluster', () => {
-  let kc: KubeConfig;
-  let ns: string;
-  let runner: PodRunner | undefined;
-  let client: KubeClient;
-  let build: SidecarBuild;
-  const cleanups: (() => Promise<void>)[] = [];
+  const suite = clusterSuite('intercept');
 
-  before(async () => {
-    kc = loadKubeConfig();
-    ns = await createTestNamespace(kc, 'intercept');
-    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
-    client = new KubeClient(kc);
-    build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION);
-  });
+  /** The one replica of a test app is ready. */
+  const rolledOut = (name: string) =>
+    waitFor(`${name} rolled out`, async () => (await suite.kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: suite.ns, name })).status?.readyReplicas === 1, {
+      timeoutMs: 60_000,
+    });
 
-  after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await runner?.stop();
-    if (ns) await deleteNamespace(kc, ns, { wait: true });
-  });
-
-  const injector = () => new Injector({ client, build, rollout: { stallAfterMs: 30_000, timeoutMs: 90_000 } });
-
-  async function session(injection: Injection, value: string, developer: string, localPort: number): Promise<InterceptSession> {
-    const s = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value }, developer, local: { host: '127.0.0.1', port: localPort } });
-    await s.start();
-    cleanups.push(() => s.stop());
-    return s;
-  }
-
-  /** Keep-alive clients into each ready pod on the Service's current target port, as kube-proxy would route. */
-  async function perPod(service: string, port: number, count: number): Promise<{ pod: string; http: KeepAliveClient }[]> {
-    const targets = await waitForServiceEndpoints(ns, service, port, count, { kubeConfig: kc });
-    return Promise.all(
-      targets.map(async (t) => {
-        const { socket } = await connectService(ns, service, port, { kubeConfig: kc, pod: t.pod });
-        return { pod: t.pod, http: new KeepAliveClient(socket) };
-      }),
-    );
-  }
+  const injector = () => new Injector({ client: suite.client, build: suite.build, rollout: { stallAfterMs: 30_000, timeoutMs: 90_000 } });
 
   test('a 3-replica Deployment: with the header every pod sends to the local server, without it the pod answers; 10,000 mixed requests, no misroute', async () => {
+    const { kc, ns, runner } = suite;
     await createApp(kc, ns, 'shop', { replicas: 3, targetPort: 'http', servicePort: 80 });
-    await runner!.waitForRunning(3, 90_000);
+    await runner.waitForRunning(3, 90_000);
     const laptop = await startLocalServer('ana');
-    cleanups.push(laptop.close);
+    suite.cleanup(laptop.close);
     const injection = await injector().inject({ namespace: ns, service: 'shop', port: 80 });
     assert.equal(injection.appPort, 8080);
-    const s = await session(injection, 'ana-1', 'ana', laptop.port);
+    const s = await suite.startSession({ injection, value: 'ana-1', developer: 'ana', localPort: laptop.port });
     assert.equal(s.pods().size, 3, 'one tunnel per ready pod');
     assert.ok([...s.pods().values()].every((st) => st === 'connected'));
 
-    const clients = await perPod('shop', 80, 3);
+    const clients = await suite.perPod('shop', 80, 3);
     let misroutes = 0;
     const seen = new Set<string>();
     // Each pod's connection carries its share, the pods in parallel: 10,000 requests in all.
@@ -110,19 +66,20 @@ void describe('intercept in the cluster', () => {
   });
 
   test('two developers on one Service: each gets their own requests; one stops and the other and the default go on; a third is refused naming the holder', async () => {
+    const { ns } = suite;
     const injection = await injector().inject({ namespace: ns, service: 'shop', port: 80 });
     assert.equal(injection.reused, true, 'the second intercept reuses the sidecar, no restart');
     const bobLaptop = await startLocalServer('bob');
-    cleanups.push(bobLaptop.close);
-    const bob = await session(injection, 'bob-1', 'bob', bobLaptop.port);
-    const clients = await perPod('shop', 80, 3);
+    suite.cleanup(bobLaptop.close);
+    const bob = await suite.startSession({ injection, value: 'bob-1', developer: 'bob', localPort: bobLaptop.port });
+    const clients = await suite.perPod('shop', 80, 3);
     const ask = async (c: { pod: string; http: KeepAliveClient }, value?: string) =>
       (await c.http.request('GET', '/x', { host: 'shop', ...(value ? { 'x-intercept-id': value } : {}) })).body.toString();
     for (const c of clients) {
       assert.equal(await ask(c, 'ana-1'), 'laptop:ana /x');
       assert.equal(await ask(c, 'bob-1'), 'laptop:bob /x');
     }
-    await assert.rejects(session(injection, 'ana-1', 'carol', bobLaptop.port), (err) => {
+    await assert.rejects(suite.startSession({ injection, value: 'ana-1', developer: 'carol', localPort: bobLaptop.port }), (err) => {
       assert.equal(failureKind(err), 'claim-held');
       const f = (err as CoreError).failure;
       assert.ok(f.kind === 'claim-held' && f.holder === 'ana', JSON.stringify(f));
@@ -170,11 +127,12 @@ void describe('intercept in the cluster', () => {
   ];
   for (const [label, shape] of shapes) {
     test(`restore equals the original for ${label}`, async () => {
+      const { kc, ns } = suite;
       const name = `restore-${label.split(' ')[1]!.replace(/[^a-z]/g, '')}`;
       await createApp(kc, ns, name, { ...shape, containerPort: 8080 });
       const apps = kc.makeApiClient(AppsV1Api);
       const core = kc.makeApiClient(CoreV1Api);
-      await waitFor(`${name} rolled out`, async () => (await apps.readNamespacedDeployment({ namespace: ns, name })).status?.readyReplicas === 1, { timeoutMs: 60_000 });
+      await rolledOut(name);
       const deploymentBefore = await apps.readNamespacedDeployment({ namespace: ns, name });
       const serviceBefore = await core.readNamespacedService({ namespace: ns, name });
       const inj = injector();
@@ -194,10 +152,11 @@ void describe('intercept in the cluster', () => {
   }
 
   test("another writer changes the Deployment and the Service during injection: their changes survive injection and removal", async () => {
+    const { kc, ns, client, build } = suite;
     await createApp(kc, ns, 'busy', { targetPort: 'http' });
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
-    await waitFor('busy rolled out', async () => (await apps.readNamespacedDeployment({ namespace: ns, name: 'busy' })).status?.readyReplicas === 1, { timeoutMs: 60_000 });
+    await rolledOut('busy');
     const inj = new Injector({
       client,
       build,
@@ -231,6 +190,7 @@ void describe('intercept in the cluster', () => {
   });
 
   test('refusals are typed and change nothing: no selector, a UDP port, a namespace where the user has no Role', async () => {
+    const { kc, ns, build } = suite;
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'external-db' }, spec: { ports: [{ port: 5432 }] } } });
     await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'dns' }, spec: { selector: { app: 'shop' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } } });
@@ -256,9 +216,7 @@ void describe('intercept in the cluster', () => {
       return true;
     });
     const other = await createTestNamespace(kc, 'norole');
-    cleanups.push(() => deleteNamespace(kc, other));
-    await core.createNamespacedServiceAccount({ namespace: other, body: { metadata: { name: 'dev' } } });
-    const { kubeConfigForServiceAccount } = await import('../harness/cluster/index.js');
+    suite.cleanup(() => deleteNamespace(kc, other));
     const devClient = new KubeClient(await kubeConfigForServiceAccount(kc, other, 'dev'));
     await assert.rejects(new Injector({ client: devClient, build }).inject({ namespace: ns, service: 'shop', port: 80 }), (err) => {
       assert.equal(failureKind(err), 'forbidden');
@@ -270,6 +228,7 @@ void describe('intercept in the cluster', () => {
   });
 
   test('a NetworkPolicy that lets the app port in but not the sidecar port: refused before anything changes, naming the policy', async () => {
+    const { kc, ns } = suite;
     await createApp(kc, ns, 'guarded', { targetPort: 'http' });
     await kc.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
       namespace: ns,
@@ -288,6 +247,7 @@ void describe('intercept in the cluster', () => {
   });
 
   test('several Services selecting the same pods: only the intercepted one changes, and the sidecar stays while another still routes through it', async () => {
+    const { kc, ns } = suite;
     await createApp(kc, ns, 'multi', { targetPort: 'http' });
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'multi-admin' }, spec: { selector: { app: 'multi' }, ports: [{ name: 'admin', port: 9000, targetPort: 'http' }] } } });

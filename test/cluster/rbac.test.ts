@@ -1,26 +1,15 @@
 // A whole intercept as a ServiceAccount bound only to the Role in docs/rbac.md: inject, a tunnel per
 // pod, a claimed and an unclaimed request, stop, remove. No ClusterRole is involved.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CoreV1Api, RbacAuthorizationV1Api, loadYaml, type KubeConfig, type V1Role } from '@kubernetes/client-node';
-import {
-  PodRunner,
-  connectService,
-  createTestNamespace,
-  deleteNamespace,
-  kubeConfigForServiceAccount,
-  loadKubeConfig,
-  repoRoot,
-  waitForServiceEndpoints,
-} from '../harness/cluster/index.js';
+import { RbacAuthorizationV1Api, loadYaml, type V1Role } from '@kubernetes/client-node';
+import { kubeConfigForServiceAccount, repoRoot } from '../harness/cluster/index.js';
 import { createApp, startLocalServer } from '../harness/cluster/apps.js';
-import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
+import { clusterSuite } from '../harness/cluster/suite.js';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
 import { Injector } from '../../src/core/session/injector.js';
-import { InterceptSession } from '../../src/core/session/intercept-session.js';
-import { loadSidecarBuild } from '../../src/core/session/sidecar-build.js';
 
 /** The first YAML block of docs/rbac.md: the Role the page documents. */
 function documentedRole(): V1Role {
@@ -33,28 +22,13 @@ function documentedRole(): V1Role {
 }
 
 void describe('RBAC: the documented Role is enough', () => {
-  let kc: KubeConfig;
-  let ns: string;
-  let runner: PodRunner | undefined;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    kc = loadKubeConfig();
-    ns = await createTestNamespace(kc, 'rbac');
-    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
-  });
-
-  after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await runner?.stop();
-    if (ns) await deleteNamespace(kc, ns, { wait: true });
-  });
+  const suite = clusterSuite('rbac');
 
   test('inject, intercept, stop and remove as a ServiceAccount bound only to that Role', async () => {
+    const { kc, ns, runner } = suite;
     const role = documentedRole();
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({ namespace: ns, body: role });
-    await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'dev' } } });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
       body: {
@@ -64,26 +38,19 @@ void describe('RBAC: the documented Role is enough', () => {
       },
     });
     await createApp(kc, ns, 'shop', { replicas: 2, targetPort: 'http', servicePort: 80 });
-    await runner!.waitForRunning(2, 90_000);
+    await runner.waitForRunning(2, 90_000);
 
     const client = new KubeClient(await kubeConfigForServiceAccount(kc, ns, 'dev'));
-    const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-    const build = await loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), version);
-    const injector = new Injector({ client, build });
+    const injector = new Injector({ client, build: suite.build });
     const injection = await injector.inject({ namespace: ns, service: 'shop', port: 80 });
     const laptop = await startLocalServer('dev');
-    cleanups.push(laptop.close);
-    const session = new InterceptSession({ client, injection, claim: { header: 'x-intercept-id', value: 'dev-1' }, developer: 'dev', local: { host: '127.0.0.1', port: laptop.port } });
-    await session.start();
-    cleanups.push(() => session.stop());
+    suite.cleanup(laptop.close);
+    const session = await suite.startSession({ client, injection, value: 'dev-1', developer: 'dev', localPort: laptop.port });
     assert.equal(session.pods().size, 2);
 
-    const targets = await waitForServiceEndpoints(ns, 'shop', 80, 2, { kubeConfig: kc });
-    for (const t of targets) {
-      const { socket } = await connectService(ns, 'shop', 80, { kubeConfig: kc, pod: t.pod });
-      const http = new KeepAliveClient(socket);
+    for (const { pod, http } of await suite.perPod('shop', 80, 2)) {
       assert.equal((await http.request('GET', '/a', { host: 'shop', 'x-intercept-id': 'dev-1' })).body.toString(), 'laptop:dev /a');
-      assert.equal((JSON.parse((await http.request('GET', '/b', { host: 'shop' })).body.toString()) as { pod: string }).pod, t.pod);
+      assert.equal((JSON.parse((await http.request('GET', '/b', { host: 'shop' })).body.toString()) as { pod: string }).pod, pod);
       http.close();
     }
     await session.stop();

@@ -180,6 +180,7 @@ describe('claims announced while the sidecar runs', () => {
     const tunnel = await openTunnel(sidecar, 'fay-1', ana.port, { developer: 'fay@mac', lease });
     assert.equal((await get(sidecar.port, '/fay', { [HEADER]: 'fay-1' })).body, 'ana-laptop GET /fay');
     await tunnel.close();
+    await sidecar.waitForLog((l) => l.msg === 'claim released' && l.value === 'fay-1');
 
     // Reads of the folder after the release (one of them picks up another entry) leave it released.
     await folder.write({ ...fay, ...entry(sidecar.port, 'gus-1', 'gus@box', 'lease-of-gus-1-00000001') });

@@ -5,9 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SidecarProcess } from '../support/sidecar-process';
-import { get, startNamedServer, type NamedServer } from '../support/servers';
+import { startNamedServer, type NamedServer } from '../support/servers';
 import { openTunnel } from '../support/tunnels';
-import { waitFor } from '../support/wait';
+import { statusOf, waitFor } from '../support/wait';
 
 const WARM_UP_CYCLES = 300;
 const CYCLES = 2000;
@@ -17,15 +17,6 @@ const SAMPLE_EVERY = 100;
  * steps of a few MB); 31 MB without them (the young generation grows to 32 MB and stays).
  */
 const MAX_GROWTH_MB = 12;
-
-interface Status {
-  claims: unknown[];
-  tunnels: number;
-}
-
-async function status(sidecar: SidecarProcess): Promise<Status> {
-  return JSON.parse((await get(sidecar.controlPort, '/v1/status')).body) as Status;
-}
 
 describe('memory over tunnel connect/release cycles', () => {
   let app: NamedServer;
@@ -66,8 +57,8 @@ describe('memory over tunnel connect/release cycles', () => {
     );
 
     // Releases are complete once the sidecar saw each WebSocket close; wait for that, bounded.
-    let last = await status(sidecar);
-    await waitFor(async () => (last = await status(sidecar)).claims.length === 0 && last.tunnels === 0, 'every released claim and tunnel to be gone').catch(() => undefined);
+    let last = await statusOf(sidecar.controlPort);
+    await waitFor(async () => (last = await statusOf(sidecar.controlPort)).claims.length === 0 && last.tunnels === 0, 'every released claim and tunnel to be gone').catch(() => undefined);
     assert.deepEqual(last, { ...last, claims: [], tunnels: 0 });
     assert.equal(sidecar.logs.filter((l) => l.level === 'error').length, 0);
   });

@@ -29,7 +29,6 @@ describe('shutdown', () => {
       const inFlight = get(sidecar.port, '/hold');
       await held;
 
-      const exited = once(sidecar.child, 'exit');
       sidecar.child.kill('SIGTERM');
       await sidecar.waitForLog((l) => l.msg === 'stopping');
       await idleClosed;
@@ -43,8 +42,7 @@ describe('shutdown', () => {
       const answer = await inFlight;
       assert.equal(answer.status, 200);
       assert.equal(answer.body, 'finished after SIGTERM');
-      const [code] = (await exited) as [number | null];
-      assert.equal(code, 0);
+      assert.equal(await sidecar.waitForExit(10_000), 0);
       idleAgent.destroy();
     } finally {
       await sidecar.stop();
@@ -57,7 +55,6 @@ describe('shutdown', () => {
     const sidecar = await SidecarProcess.start({ appPorts: [app.port], shutdownDelaySeconds: 2 });
     try {
       assert.equal((await get(sidecar.healthPort, '/readyz')).status, 200);
-      const exited = once(sidecar.child, 'exit');
       const signalled = Date.now();
       sidecar.child.kill('SIGTERM');
       await sidecar.waitForLog((l) => l.msg === 'stopping');
@@ -67,8 +64,7 @@ describe('shutdown', () => {
       const late = await get(sidecar.port, '/late');
       assert.equal(late.status, 200, 'a connection that arrives after SIGTERM, within the delay, is served');
       assert.equal(late.body, 'app GET /late');
-      const [code] = (await exited) as [number | null];
-      assert.equal(code, 0);
+      assert.equal(await sidecar.waitForExit(10_000), 0);
       assert.ok(Date.now() - signalled >= 2_000, 'it did not stop accepting before the delay');
     } finally {
       await sidecar.stop();

@@ -21,13 +21,13 @@ export async function freePort(): Promise<number> {
 }
 
 export interface SidecarOptions {
-  /** --shutdown-delay; 0 unless a test is about it. */
-  shutdownDelaySeconds?: number;
   /** App ports to serve; one listen port is allocated for each. */
   readonly appPorts: readonly number[];
   /** Listen ports to use instead (one per app port), for a test that must know them before the start. */
   readonly listenPorts?: readonly number[];
   readonly graceSeconds?: number;
+  /** --shutdown-delay; 0 unless a test is about it. */
+  readonly shutdownDelaySeconds?: number;
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   /** The process's limit of open files (RLIMIT_NOFILE), set as a pod's runtime would. */

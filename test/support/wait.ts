@@ -1,4 +1,5 @@
 // Bounded waits for conditions that tests observe from outside: a flag, the sidecar's claim list.
+import type { ClaimInfo, SidecarStatus } from '../../src/protocol/status';
 import { get } from './servers';
 
 /** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
@@ -10,19 +11,16 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-export interface ClaimStatus {
-  readonly port: number;
-  readonly header: string;
-  readonly value: string;
-  readonly developer: string;
-  readonly state: 'connected' | 'grace' | 'announced';
-  readonly graceEndsAt?: string;
-  readonly expiresAt?: string;
+export type ClaimStatus = ClaimInfo;
+
+/** The sidecar's /v1/status now. */
+export async function statusOf(controlPort: number): Promise<SidecarStatus> {
+  return JSON.parse((await get(controlPort, '/v1/status')).body) as SidecarStatus;
 }
 
 /** The claims the sidecar's control port lists now. */
 export async function claimsOf(controlPort: number): Promise<ClaimStatus[]> {
-  return (JSON.parse((await get(controlPort, '/v1/status')).body) as { claims: ClaimStatus[] }).claims;
+  return [...(await statusOf(controlPort)).claims];
 }
 
 /** Waits until the sidecar's claim list satisfies `cond`. */

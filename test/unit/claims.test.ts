@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClaimRegistry, type Route } from '../../proxy-image/src/claims';
+import { ClaimRegistry, type PendingRoute, type Route } from '../../proxy-image/src/claims';
 import { Logger } from '../../proxy-image/src/log';
 import { leaseSha256 } from '../../src/protocol/announced-claim';
 
@@ -78,6 +78,12 @@ describe('announced claims in the registry', () => {
     expiresAt: Date.now() + expiresInMs,
   });
   const entryOf = (reg: ClaimRegistry<string>) => reg.table(ana.port)?.get(ana.header)?.get(ana.value);
+  /** The route of a request for ana's claim, which must be a wait. */
+  const waitingOn = (reg: ClaimRegistry<string>): PendingRoute<string> => {
+    const r = reg.route(entryOf(reg)!);
+    assert.ok('wait' in r);
+    return r;
+  };
   const settledSoon = async (p: Promise<unknown>): Promise<boolean> => {
     let settled = false;
     void p.then(() => (settled = true));
@@ -100,8 +106,7 @@ describe('announced claims in the registry', () => {
   it('hands the requests waiting on an announcement to the tunnel that claims it, whatever its lease', async () => {
     const reg = new ClaimRegistry<string>(10_000, quiet);
     reg.announce([announcement()]);
-    const waiting = reg.route(entryOf(reg)!);
-    assert.ok('wait' in waiting);
+    const waiting = waitingOn(reg);
     assert.equal(reg.conflict({ ...ana, developer: 'bo', lease: 'lease-bo-0000000001' }), undefined, 'an announcement never refuses a tunnel');
     const r = reg.claim({ ...ana, developer: 'bo', lease: 'lease-bo-0000000001' }, 'link-bo');
     assert.ok(r.ok);
@@ -112,8 +117,7 @@ describe('announced claims in the registry', () => {
   it('answers a waiting request as unreached after the grace, counted from the request', async () => {
     const reg = new ClaimRegistry<string>(30, quiet);
     reg.announce([announcement()]);
-    const waiting = reg.route(entryOf(reg)!);
-    assert.ok('wait' in waiting);
+    const waiting = waitingOn(reg);
     assert.equal((await waiting.wait).kind, 'unreached');
     assert.equal(reg.list()[0]?.state, 'announced', 'the announcement stays');
     reg.close();
@@ -122,8 +126,7 @@ describe('announced claims in the registry', () => {
   it('lets go of a waiting request whose connection closed', async () => {
     const reg = new ClaimRegistry<string>(10_000, quiet);
     reg.announce([announcement()]);
-    const waiting = reg.route(entryOf(reg)!);
-    assert.ok('wait' in waiting);
+    const waiting = waitingOn(reg);
     waiting.cancel();
     reg.claim(ana, 'link-1');
     assert.equal(await settledSoon(waiting.wait), false);
@@ -133,15 +136,13 @@ describe('announced claims in the registry', () => {
   it('sends waiting requests to the app when the announcement leaves the folder or expires', async () => {
     const reg = new ClaimRegistry<string>(10_000, quiet);
     reg.announce([announcement()]);
-    const removed = reg.route(entryOf(reg)!);
-    assert.ok('wait' in removed);
+    const removed = waitingOn(reg);
     reg.announce([]);
     assert.deepEqual(await removed.wait, { kind: 'released' });
     assert.equal(reg.table(ana.port), undefined);
 
     reg.announce([announcement(30)]);
-    const expiring = reg.route(entryOf(reg)!);
-    assert.ok('wait' in expiring);
+    const expiring = waitingOn(reg);
     assert.deepEqual(await expiring.wait, { kind: 'released' });
     assert.deepEqual(reg.list(), []);
     reg.close();

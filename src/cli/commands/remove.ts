@@ -3,6 +3,7 @@
 import { Injector } from '../../core/session/injector';
 import { removeProxy } from '../../core/session/remove-proxy';
 import type { CommandContext } from '../context';
+import { showInjectEvent } from '../progress';
 
 export async function removeCommand(ctx: CommandContext, service: string, force: boolean): Promise<number> {
   const client = ctx.client();
@@ -10,10 +11,7 @@ export async function removeCommand(ctx: CommandContext, service: string, force:
   const injector = new Injector({
     client,
     build: await ctx.sidecarBuild(),
-    onEvent: (e) => {
-      if (e.kind === 'step') ctx.out.progress('step', e, e.message);
-      else if (e.kind === 'rollout') ctx.out.progress('rollout', e, `  rollout: ${e.progress.updated}/${e.progress.desired} updated, ${e.progress.ready} ready${e.stall ? ` (${e.stall})` : ''}`);
-    },
+    onEvent: showInjectEvent(ctx.out),
   });
   const r = await removeProxy(client, injector, { namespace, service }, { force, signal: ctx.signal });
   if (r.endedClaimsOf.length > 0) ctx.out.progress('warning', { holders: r.endedClaimsOf }, `warning: the intercepts of ${r.endedClaimsOf.join(', ')} ended`);

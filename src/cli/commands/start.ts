@@ -2,11 +2,12 @@
 // to every pod, prints each intercepted request, and releases the claim on Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { CoreError } from '../../core/errors';
-import { Injector, type InjectEvent } from '../../core/session/injector';
+import { Injector } from '../../core/session/injector';
 import { InterceptSession } from '../../core/session/intercept-session';
 import { LocalSessions } from '../../core/session/local-sessions';
 import { checkClaim } from '../../protocol/claim';
 import { defaultDeveloper, type CommandContext } from '../context';
+import { showInjectEvent } from '../progress';
 import { UsageError } from '../usage';
 
 export interface StartOptions {
@@ -49,11 +50,7 @@ export async function startCommand(ctx: CommandContext, o: StartOptions): Promis
     client,
     build,
     ...(o.image ? { image: o.image } : {}),
-    onEvent: (e: InjectEvent) => {
-      if (e.kind === 'step') out.progress('step', e, e.message);
-      else if (e.kind === 'warning') out.progress('warning', e, `warning: ${e.message}`);
-      else out.progress('rollout', e, `  rollout: ${e.progress.updated}/${e.progress.desired} updated, ${e.progress.ready} ready${e.progress.old ? `, ${e.progress.old} old` : ''}${e.stall ? ` (${e.stall})` : ''}`);
-    },
+    onEvent: showInjectEvent(out),
   });
   const port = /^\d+$/.test(o.port) ? Number(o.port) : o.port;
   const injection = await injector.inject({ namespace, service: o.service, port }, { acceptGitOps: o.acceptGitOps, signal: ctx.signal });

@@ -2,20 +2,13 @@
 // which claim on which pod.
 import { readInjection } from '../../core/session/injection-plan';
 import { sidecarStatus } from '../../core/session/proxy-status';
-import type { Workload } from '../../core/kube/workloads';
+import { listWorkloads } from '../../core/kube/workload-api';
 import type { CommandContext } from '../context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const client = ctx.client();
   const namespace = ctx.namespace(client);
-  const [deployments, statefulSets] = await Promise.all([
-    client.call({ verb: 'list', resource: 'deployments', namespace }, () => client.apps.listNamespacedDeployment({ namespace })),
-    client.call({ verb: 'list', resource: 'statefulsets', namespace }, () => client.apps.listNamespacedStatefulSet({ namespace })),
-  ]);
-  const workloads: Workload[] = [
-    ...deployments.items.map((object) => ({ kind: 'Deployment' as const, name: object.metadata!.name!, namespace, object })),
-    ...statefulSets.items.map((object) => ({ kind: 'StatefulSet' as const, name: object.metadata!.name!, namespace, object })),
-  ].filter((w) => readInjection(w.object.metadata?.annotations));
+  const workloads = (await listWorkloads(client, namespace)).filter((w) => readInjection(w.object.metadata?.annotations));
   const result = await Promise.all(
     workloads.map(async (w) => {
       const record = readInjection(w.object.metadata?.annotations)!;

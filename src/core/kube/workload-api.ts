@@ -1,7 +1,7 @@
 // Reading and changing Deployments and StatefulSets alike, and the pods and ReplicaSets behind them.
 import { PatchStrategy, setHeaderOptions, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import type { KubeClient } from './kube-client';
-import { templateOf, type Workload, type WorkloadKind } from './workloads';
+import type { Workload, WorkloadKind } from './workloads';
 
 const plural = (kind: WorkloadKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
 const applyHeader = () => setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
@@ -28,8 +28,20 @@ export async function applyWorkload(client: KubeClient, w: Workload, body: objec
   return { kind: 'StatefulSet', namespace, name, object };
 }
 
+/** Every Deployment and StatefulSet of a namespace, as Workloads. */
+export async function listWorkloads(client: KubeClient, namespace: string): Promise<Workload[]> {
+  const [deployments, statefulSets] = await Promise.all([
+    client.call({ verb: 'list', resource: 'deployments', namespace }, () => client.apps.listNamespacedDeployment({ namespace })),
+    client.call({ verb: 'list', resource: 'statefulsets', namespace }, () => client.apps.listNamespacedStatefulSet({ namespace })),
+  ]);
+  return [
+    ...deployments.items.map((object) => ({ kind: 'Deployment' as const, name: object.metadata!.name!, namespace, object })),
+    ...statefulSets.items.map((object) => ({ kind: 'StatefulSet' as const, name: object.metadata!.name!, namespace, object })),
+  ];
+}
+
 export function labelSelectorOf(w: Workload): string {
-  const labels = w.object.spec?.selector?.matchLabels ?? templateOf(w).metadata?.labels ?? {};
+  const labels = w.object.spec?.selector?.matchLabels ?? w.object.spec?.template.metadata?.labels ?? {};
   return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');

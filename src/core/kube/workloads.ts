@@ -5,6 +5,7 @@ import type { V1Container, V1ContainerPort, V1Deployment, V1PodTemplateSpec, V1S
 import { notInterceptable } from '../errors';
 import { findServicePort, portRefusal, selects, serviceRefusal } from './interceptability';
 import type { KubeClient } from './kube-client';
+import { listWorkloads } from './workload-api';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
 
@@ -48,18 +49,7 @@ export async function workloadOf(client: KubeClient, svc: V1Service): Promise<Wo
   if (refusal) throw notInterceptable(refusal.reason, refusal.message, refusal.hint);
   const namespace = svc.metadata!.namespace!;
   const selector = svc.spec!.selector!;
-  const [deployments, statefulSets] = await Promise.all([
-    client.call({ verb: 'list', resource: 'deployments', namespace }, () => client.apps.listNamespacedDeployment({ namespace })),
-    client.call({ verb: 'list', resource: 'statefulsets', namespace }, () => client.apps.listNamespacedStatefulSet({ namespace })),
-  ]);
-  const found: Workload[] = [
-    ...deployments.items
-      .filter((d) => selects(selector, d.spec?.template.metadata?.labels))
-      .map((d) => ({ kind: 'Deployment' as const, name: d.metadata!.name!, namespace, object: d })),
-    ...statefulSets.items
-      .filter((s) => selects(selector, s.spec?.template.metadata?.labels))
-      .map((s) => ({ kind: 'StatefulSet' as const, name: s.metadata!.name!, namespace, object: s })),
-  ];
+  const found = (await listWorkloads(client, namespace)).filter((w) => selects(selector, templateOf(w).metadata?.labels));
   const svcName = `${namespace}/${svc.metadata!.name}`;
   if (found.length > 1) {
     throw notInterceptable(

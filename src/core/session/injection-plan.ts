@@ -225,7 +225,7 @@ export function readServiceRecord(svc: V1Service): ServiceRecord {
   }
 }
 
-type JsonPatchOp =
+export type JsonPatchOp =
   | { op: 'test' | 'replace' | 'add'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 

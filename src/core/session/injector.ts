@@ -12,7 +12,7 @@ import { waitForSlicePort } from '../kube/endpoints';
 import { selects } from '../kube/interceptability';
 import { policiesBlockingSidecar } from '../kube/network-policy';
 import type { KubeClient } from '../kube/kube-client';
-import { applyWorkload, readWorkload } from '../kube/workload-api';
+import { applyWorkload, listWorkloads } from '../kube/workload-api';
 import { readService, resolveTargetPort, servicePortFor, templateOf, workloadOf, type Workload } from '../kube/workloads';
 import { deleteConfigMap, ensureClaimsConfigMap, ensureCodeConfigMap } from './config-maps';
 import { gitOpsController } from './gitops';
@@ -26,6 +26,7 @@ import {
   workloadApply,
   workloadRemoval,
   type InjectionRecord,
+  type JsonPatchOp,
   type SidecarResources,
 } from './injection-plan';
 import { claimsConfigMapName, codeConfigMapName, FIELD_MANAGER } from './names';
@@ -69,6 +70,12 @@ export interface Injection {
   readonly listenPort: number;
   /** True when the sidecar was already there with this port (no restart happened). */
   readonly reused: boolean;
+}
+
+export interface Removal {
+  readonly service: V1Service;
+  readonly workload: Workload;
+  readonly record: InjectionRecord | undefined;
 }
 
 const jsonPatch = () => setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
@@ -203,57 +210,62 @@ export class Injector {
     if (!existing) await deleteConfigMap(client, before.namespace, claimsConfigMapName(before.kind, before.name));
   }
 
-  /** JSON patch with a test of what was read; on a lost race, read again and retry. */
-  private async moveServicePort(target: ServiceTarget, port: V1ServicePort, listenPort: number): Promise<V1Service> {
+  /**
+   * A JSON patch of the Service planned from what was just read (its `test`s guard that reading);
+   * when another writer won the race, read again and plan again. `plan` returns nothing when the
+   * Service is already as wanted.
+   */
+  private async patchService(target: Omit<ServiceTarget, 'port'>, plan: (svc: V1Service) => JsonPatchOp[] | undefined): Promise<V1Service> {
     const { client } = this.opts;
-    let svc = await readService(client, target.namespace, target.service);
+    const { namespace, service: name } = target;
     for (let attempt = 1; ; attempt++) {
-      const current = svc.spec?.ports?.find((p) => servicePortKey(p) === servicePortKey(port));
-      if (!current) throw notInterceptable('no-such-port', `Service ${target.service} no longer has port ${port.port}.`, 'Refresh and choose a port again.');
-      if ((current.targetPort as unknown) === listenPort && readServiceRecord(svc)[servicePortKey(port)]) return svc;
+      const svc = await readService(client, namespace, name);
+      const ops = plan(svc);
+      if (!ops || ops.length === 0) return svc;
       try {
-        return await client.call({ verb: 'patch', resource: 'services', namespace: target.namespace, name: target.service }, () =>
-          client.core.patchNamespacedService({ namespace: target.namespace, name: target.service, body: serviceInterceptPatch(svc, current, listenPort), fieldManager: FIELD_MANAGER }, jsonPatch()),
+        return await client.call({ verb: 'patch', resource: 'services', namespace, name }, () =>
+          client.core.patchNamespacedService({ namespace, name, body: ops, fieldManager: FIELD_MANAGER }, jsonPatch()),
         );
       } catch (err) {
         if (attempt >= CONFLICT_RETRIES || !(isStatus(err, 409) || isTestFailure(err))) throw err;
-        svc = await readService(client, target.namespace, target.service);
       }
     }
   }
 
-  private async restoreServicePort(target: ServiceTarget, key: string): Promise<V1Service> {
-    const { client } = this.opts;
-    let svc = await readService(client, target.namespace, target.service);
-    for (let attempt = 1; ; attempt++) {
-      const ops = serviceRestorePatch(svc, key);
-      if (ops.length === 0) return svc;
-      try {
-        return await client.call({ verb: 'patch', resource: 'services', namespace: target.namespace, name: target.service }, () =>
-          client.core.patchNamespacedService({ namespace: target.namespace, name: target.service, body: ops, fieldManager: FIELD_MANAGER }, jsonPatch()),
-        );
-      } catch (err) {
-        if (attempt >= CONFLICT_RETRIES || !(isStatus(err, 409) || isTestFailure(err))) throw err;
-        svc = await readService(client, target.namespace, target.service);
-      }
-    }
+  private moveServicePort(target: ServiceTarget, port: V1ServicePort, listenPort: number): Promise<V1Service> {
+    const key = servicePortKey(port);
+    return this.patchService(target, (svc) => {
+      const current = svc.spec?.ports?.find((p) => servicePortKey(p) === key);
+      if (!current) throw notInterceptable('no-such-port', `Service ${target.service} no longer has port ${port.port}.`, 'Refresh and choose a port again.');
+      if ((current.targetPort as unknown) === listenPort && readServiceRecord(svc)[key]) return undefined;
+      return serviceInterceptPatch(svc, current, listenPort);
+    });
+  }
+
+  private restoreServicePort(target: Omit<ServiceTarget, 'port'>, key: string): Promise<V1Service> {
+    return this.patchService(target, (svc) => serviceRestorePatch(svc, key));
+  }
+
+  /** What a removal works on, read once: the Service, its workload and the injection record. */
+  async resolveRemoval(target: Omit<ServiceTarget, 'port'>): Promise<Removal> {
+    this.step('resolve', `Reading Service ${target.namespace}/${target.service}`);
+    const service = await readService(this.opts.client, target.namespace, target.service);
+    const workload = await workloadOf(this.opts.client, service);
+    return { service, workload, record: readInjection(workload.object.metadata?.annotations) };
   }
 
   /**
    * Takes the sidecar away from a Service: its intercepted ports back first, then, once no Service
    * routes through the sidecar any more, the sidecar itself. Whether claims are held is the caller's
-   * to check first (see ProxyStatus).
+   * to check first (see removeProxy), with what `resolveRemoval` read.
    */
-  async remove(target: Omit<ServiceTarget, 'port'>, opts: { signal?: AbortSignal } = {}): Promise<{ workload: Workload; removedSidecar: boolean }> {
+  async remove(target: Omit<ServiceTarget, 'port'>, opts: { signal?: AbortSignal } = {}, resolved?: Removal): Promise<{ workload: Workload; removedSidecar: boolean }> {
     const { client } = this.opts;
-    this.step('resolve', `Reading Service ${target.namespace}/${target.service}`);
-    const service = await readService(client, target.namespace, target.service);
-    const workload = await workloadOf(client, service);
-    const record = readInjection(workload.object.metadata?.annotations);
+    const { service, workload, record } = resolved ?? (await this.resolveRemoval(target));
     for (const key of Object.keys(readServiceRecord(service))) {
       const port = service.spec?.ports?.find((p) => servicePortKey(p) === key);
       this.step('service', `Putting port ${key} of Service ${target.service} back`);
-      const restored = await this.restoreServicePort({ ...target, port: port?.port ?? 0 }, key);
+      const restored = await this.restoreServicePort(target, key);
       const now = restored.spec?.ports?.find((p) => servicePortKey(p) === key);
       if (port && now) {
         const back = resolveTargetPort(now, templateOf(workload));
@@ -299,17 +311,7 @@ export class Injector {
   }
 
   private async codeInUse(namespace: string, configMap: string): Promise<boolean> {
-    const { client } = this.opts;
-    const [d, s] = await Promise.all([
-      client.call({ verb: 'list', resource: 'deployments', namespace }, () => client.apps.listNamespacedDeployment({ namespace })),
-      client.call({ verb: 'list', resource: 'statefulsets', namespace }, () => client.apps.listNamespacedStatefulSet({ namespace })),
-    ]);
-    return [...d.items, ...s.items].some((w) => readInjection(w.metadata?.annotations)?.codeConfigMap === configMap);
-  }
-
-  /** Reads the workload behind a Service again (after a change, for status). */
-  async workloadOf(namespace: string, kind: Workload['kind'], name: string): Promise<Workload> {
-    return readWorkload(this.opts.client, kind, namespace, name);
+    return (await listWorkloads(this.opts.client, namespace)).some((w) => readInjection(w.object.metadata?.annotations)?.codeConfigMap === configMap);
   }
 }
 

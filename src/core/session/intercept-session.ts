@@ -117,8 +117,10 @@ export class InterceptSession extends EventEmitter<InterceptSessionEvents> {
       if (holder !== undefined) await this.refuse(holder);
     }
     const results = await Promise.allSettled(ready.map((p) => this.open(p.metadata!.name!)));
-    const held = results.flatMap((r) => (r.status === 'rejected' && (r.reason as TunnelError).failure?.kind === 'claim-held' ? [r.reason as TunnelError] : []));
-    if (held.length > 0 && held[0]!.failure.kind === 'claim-held') await this.refuse(held[0]!.failure.holder.developer);
+    for (const r of results) {
+      const failure = r.status === 'rejected' ? (r.reason as TunnelError).failure : undefined;
+      if (failure?.kind === 'claim-held') await this.refuse(failure.holder.developer);
+    }
     await this.announcement.announce();
     this.watch.on('pods', (pods) => this.reconcile(pods));
     this.watch.on('error', (err) => this.emit('warning', `Watching the pods failed, retrying: ${err.message}`));

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_PATH } from '../../protocol/constants';
+import type { ClaimInfo, SidecarStatus } from '../../protocol/status';
 import type { KubeClient } from '../kube/kube-client';
 import { openPortForward } from '../kube/port-forward';
 import { isPodReady } from '../kube/pod-watch';
@@ -11,14 +12,8 @@ import type { Workload } from '../kube/workloads';
 import { SIDECAR_CONTAINER } from './names';
 import type { InjectionRecord } from './injection-plan';
 
-export interface SidecarClaim {
-  readonly port: number;
-  readonly header: string;
-  readonly value: string;
-  readonly developer: string;
-  readonly since: string;
-  readonly state: string;
-}
+/** A claim a sidecar reports. */
+export type SidecarClaim = ClaimInfo;
 
 export interface PodStatus {
   readonly pod: string;
@@ -30,7 +25,7 @@ export interface PodStatus {
 const STATUS_TIMEOUT_MS = 10_000;
 
 /** GET /v1/status over one byte stream to the control port. */
-export function readStatus(dial: () => Promise<Duplex>): Promise<{ claims?: SidecarClaim[] }> {
+export function readStatus(dial: () => Promise<Duplex>): Promise<SidecarStatus> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -53,7 +48,7 @@ export function readStatus(dial: () => Promise<Duplex>): Promise<{ claims?: Side
         });
         res.on('end', () => {
           try {
-            resolve(JSON.parse(body) as { claims?: SidecarClaim[] });
+            resolve(JSON.parse(body) as SidecarStatus);
           } catch {
             reject(new Error(`the sidecar answered ${res.statusCode} with no status`));
           }
@@ -74,7 +69,7 @@ export async function sidecarStatus(client: KubeClient, workload: Workload, reco
       const pod = p.metadata!.name!;
       try {
         const status = await readStatus(() => openPortForward(client.apiServerAccess(), workload.namespace, pod, record.controlPort));
-        return { pod, claims: status.claims ?? [] };
+        return { pod, claims: status.claims };
       } catch (err) {
         return { pod, claims: [], error: (err as Error).message };
       }

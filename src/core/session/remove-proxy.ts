@@ -3,8 +3,7 @@
 // workload in the order that keeps traffic flowing.
 import { CoreError } from '../errors';
 import type { KubeClient } from '../kube/kube-client';
-import { readService, workloadOf, type Workload } from '../kube/workloads';
-import { readInjection } from './injection-plan';
+import type { Workload } from '../kube/workloads';
 import type { Injector, ServiceTarget } from './injector';
 import { holdersOf, sidecarStatus } from './proxy-status';
 
@@ -21,9 +20,8 @@ export async function removeProxy(
   target: Omit<ServiceTarget, 'port'>,
   opts: { force?: boolean; signal?: AbortSignal } = {},
 ): Promise<RemoveResult> {
-  const service = await readService(client, target.namespace, target.service);
-  const workload = await workloadOf(client, service);
-  const record = readInjection(workload.object.metadata?.annotations);
+  const removal = await injector.resolveRemoval(target);
+  const { workload, record } = removal;
   const holders = record ? holdersOf(await sidecarStatus(client, workload, record)) : [];
   if (holders.length > 0 && !opts.force) {
     throw new CoreError({
@@ -33,6 +31,6 @@ export async function removeProxy(
       hint: 'Ask them to stop, or remove anyway (their intercepts end).',
     });
   }
-  const r = await injector.remove(target, opts.signal ? { signal: opts.signal } : {});
+  const r = await injector.remove(target, opts.signal ? { signal: opts.signal } : {}, removal);
   return { ...r, endedClaimsOf: holders };
 }

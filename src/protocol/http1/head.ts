@@ -427,9 +427,3 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
     framing.kind !== 'close' && (minorVersion === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive'));
   return { status, minorVersion, framing, keepAlive };
 }
-
-/** First value of a header by lower-case name. */
-export function headerValue(headers: readonly Header[], name: string): string | undefined {
-  for (const h of headers) if (h.name === name) return h.value;
-  return undefined;
-}

@@ -4,6 +4,10 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadSidecarBuild, type SidecarBuild } from '../../../src/core/session/sidecar-build.js';
+import { repoRoot } from './kube.js';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1DeploymentStrategy, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
 
 export interface AppShape {
@@ -90,4 +94,10 @@ export function comparable<T extends { metadata?: object; status?: unknown }>(ob
     if (Object.keys(annotations).length === 0) delete m.annotations;
   }
   return copy;
+}
+
+/** The sidecar build that `node scripts/build.mjs` made, with the package's version, as the command line ships it. */
+export function builtSidecar(): Promise<SidecarBuild> {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  return loadSidecarBuild(path.join(repoRoot, 'proxy-image', 'dist', 'intercept-proxy.js'), version);
 }

@@ -2,7 +2,8 @@
 // subresource: each container's readiness, or that it waits (ContainerCreating) because its volumes
 // cannot be set up; and from those the pod's Ready and ContainersReady conditions. kwok set the
 // rest of the status when the pod became Running and no kwok Stage touches a Running pod again.
-import type { CoreV1Api, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api, type V1ContainerStatus, type V1Pod, type V1PodCondition } from '@kubernetes/client-node';
+import { isNotFound } from './kube.js';
 
 export interface ContainerReport {
   name: string;
@@ -82,7 +83,7 @@ export async function reportContainers(core: CoreV1Api, namespace: string, name:
     try {
       pod = await core.readNamespacedPodStatus({ namespace, name });
     } catch (err) {
-      if (statusCode(err) === 404) return;
+      if (isNotFound(err)) return;
       throw err;
     }
     if (pod.metadata?.uid !== uid || pod.metadata?.deletionTimestamp) return;
@@ -93,15 +94,9 @@ export async function reportContainers(core: CoreV1Api, namespace: string, name:
       return;
     } catch (err) {
       // 409: someone (kwok, a controller) wrote the pod since it was read; read it again.
-      if (statusCode(err) === 409 && attempt < 5) continue;
-      if (statusCode(err) === 404) return;
+      if (err instanceof ApiException && err.code === 409 && attempt < 5) continue;
+      if (isNotFound(err)) return;
       throw err;
     }
   }
-}
-
-/** The HTTP status of an API error (an ApiException's `code`). */
-function statusCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
 }

@@ -10,8 +10,6 @@ import { httpOverStream } from './service.js';
 /** Runs one container's readinessProbe until stop(); calls onChange when its readiness flips. */
 export class ReadinessProber {
   ready = false;
-  /** What the last probe found (for diagnostics). */
-  lastResult = 'not probed yet';
   private readonly abort = new AbortController();
   private loop: Promise<void> = Promise.resolve();
 
@@ -38,8 +36,8 @@ export class ReadinessProber {
     if (!(await this.pause(initialDelayMs))) return;
     while (!this.abort.signal.aborted) {
       const ok = await this.probeOnce().then(
-        (result) => ((this.lastResult = result), true),
-        (err: unknown) => ((this.lastResult = err instanceof Error ? err.message : String(err)), false),
+        () => true,
+        () => false,
       );
       if (this.abort.signal.aborted) return;
       successes = ok ? successes + 1 : 0;

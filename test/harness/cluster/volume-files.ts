@@ -26,7 +26,7 @@ export interface VolumeSources {
   secret(name: string): V1Secret | undefined;
 }
 
-export const DEFAULT_MODE = 0o644;
+const DEFAULT_MODE = 0o644;
 
 /**
  * The files of a configMap or secret volume (undefined for other kinds), or the reason a kubelet
