@@ -30,13 +30,11 @@ export async function detectDotnet(ctx: DetectContext, found: Candidates): Promi
 
   const urls = lastFlag(ctx.args, ['--urls']);
   for (const u of portsFromUrlList(urls?.value)) found.add(u.port, '--urls in args', urlConfidence);
-  for (const name of ['ASPNETCORE_URLS', 'DOTNET_URLS']) {
+  for (const name of ['ASPNETCORE_URLS', 'DOTNET_URLS', 'ASPNETCORE_HTTP_PORTS', 'DOTNET_HTTP_PORTS']) {
     const v = ctx.env.get(name);
-    for (const u of portsFromUrlList(v?.value)) found.add(u.port, `${v!.from} ${name}`, urlConfidence);
-  }
-  for (const name of ['ASPNETCORE_HTTP_PORTS', 'DOTNET_HTTP_PORTS']) {
-    const v = ctx.env.get(name);
-    for (const p of (v?.value ?? '').split(/[;,]/)) found.add(parsePort(p), `${v!.from} ${name}`, urlConfidence);
+    if (!v) continue;
+    const ports = name.endsWith('_URLS') ? portsFromUrlList(v.value).map((u) => u.port) : v.value.split(/[;,]/).map(parsePort);
+    for (const port of ports) found.add(port, `${v.from} ${name}`, urlConfidence);
   }
   if (profile) {
     const where = `${profile.file} profile ${profile.name}`;
