@@ -39,7 +39,8 @@ export function flattenYaml(doc: string): Map<string, string> {
     if (!m) continue;
     const indent = m[1]!.length;
     while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop();
-    const key = [...stack.map((s) => s.key), m[3]!.trim()].join('.');
+    const parent = stack.at(-1);
+    const key = parent ? `${parent.key}.${m[3]!.trim()}` : m[3]!.trim();
     const value = m[4]?.replace(/\s+#.*$/, '').trim();
     if (value === undefined || value === '') stack.push({ indent, key });
     else flat.set(key, value.replace(/^(["'])(.*)\1$/, '$2'));
