@@ -24,6 +24,7 @@ await Promise.all([
     outfile: 'dist/extension.js',
     external: [...common.external, 'vscode'],
     alias: { punycode: 'punycode/punycode.js' },
+    define: { INTERCEPT_VERSION: JSON.stringify(version) },
   }),
   // The command line on the same core as the extension (bin `intercept`).
   build({

@@ -1,15 +1,12 @@
 // What every command needs: the parsed options, the cluster client of the chosen context, the output,
 // and the sidecar build this command line carries.
-import os from 'node:os';
 import path from 'node:path';
 import { KubeClient } from '../core/kube/kube-client';
 import { loadKubeConfig } from '../core/kube/kube-config';
 import { loadSidecarBuild, type SidecarBuild } from '../core/session/sidecar-build';
+import { VERSION } from '../core/version';
 import type { Output } from './output';
 
-declare const INTERCEPT_VERSION: string | undefined;
-
-export const VERSION: string = typeof INTERCEPT_VERSION === 'string' ? INTERCEPT_VERSION : '0.0.0-dev';
 
 export interface CommonOptions {
   readonly namespace?: string;
@@ -49,9 +46,4 @@ export function makeContext(options: CommonOptions, out: Output, signal: AbortSi
       return loadSidecarBuild(file, VERSION);
     },
   };
-}
-
-/** Who holds a claim, as teammates see it: the local user and machine. */
-export function defaultDeveloper(): string {
-  return `${os.userInfo().username}@${os.hostname()}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
 }

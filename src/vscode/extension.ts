@@ -1,22 +1,118 @@
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { CoreError, type Result } from '../core/errors';
 import { contextsOf, loadKubeConfig, type ContextInfo } from '../core/kube/kube-config';
-import { CommandId, OUTPUT_CHANNEL_NAME } from './ids';
+import { developerName } from '../core/session/developer';
+import { Intercepts } from '../core/session/intercepts';
+import { loadSidecarBuild, type SidecarBuild } from '../core/session/sidecar-build';
+import { VERSION } from '../core/version';
+import { ClusterConnection } from './cluster-connection';
+import { copyCurlCommand, copyHeaderCommand, removeProxyCommand, statusBarMenuCommand, stopCommand } from './commands/intercept-actions';
+import { interceptCommand } from './commands/intercept-command';
+import { chooseNamespacesCommand, switchContextCommand } from './commands/view-commands';
+import { curlCommand } from './curl';
+import { DebugLink } from './debug/debug-link';
+import { DebugSessions } from './debug/debug-sessions';
+import { CommandId, OUTPUT_CHANNEL_NAME, Setting, ViewId } from './ids';
+import type { RequestNode } from './requests/request-node';
+import { RequestLog } from './requests/request-log';
+import { affectsSettings, readSettings } from './settings';
+import { InterceptStatusBar } from './status-bar';
+import { ServicesTree } from './tree/services-tree';
 
 /** What the extension offers other extensions (and its tests): the core, without the UI. */
 export interface InterceptApi {
   /** The kubeconfig's contexts as kubectl reads them; `kubeconfigEnv` stands for KUBECONFIG. */
   kubeContexts(kubeconfigEnv?: string): Result<ContextInfo[]>;
+  /** This window's intercepts: id, header and state. */
+  intercepts(): { id: string; header: string; value: string; localPort: number; status: string }[];
 }
+
+let shutdown: (() => Promise<void>) | undefined;
 
 // activate only composes: it creates the parts and hands every disposable to the context.
 export function activate(context: vscode.ExtensionContext): InterceptApi {
-  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
-  context.subscriptions.push(
-    output,
-    vscode.commands.registerCommand(CommandId.showLog, () => output.show()),
+  const log = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
+  let build: Promise<SidecarBuild> | undefined;
+  const sidecarBuild = () => (build ??= loadSidecarBuild(path.join(context.extensionPath, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION));
+  const connection = new ClusterConnection(() => readSettings().context);
+  const intercepts = new Intercepts({
+    client: () => connection.client(),
+    build: sidecarBuild,
+    developer: developerName(),
+    image: () => readSettings().proxyImage || undefined,
+  });
+  const tree = new ServicesTree(connection, intercepts, () => readSettings().namespaces, log);
+  const servicesView = vscode.window.createTreeView(ViewId.services, { treeDataProvider: tree, showCollapseAll: true });
+  tree.attach(servicesView);
+  const requestLog = new RequestLog(intercepts, log);
+  const requestsView = vscode.window.createTreeView(ViewId.requests, { treeDataProvider: requestLog });
+  const statusBar = new InterceptStatusBar(intercepts);
+  const sessions = new DebugSessions();
+  const debugLink = new DebugLink(intercepts, log);
+  const actions = { intercepts, tree, statusBar, connection, build: sidecarBuild, log };
+  const interceptDeps = {
+    intercepts,
+    tree,
+    sessions,
+    debugLink,
+    workspaceState: context.workspaceState,
+    globalState: context.globalState,
+    log,
+    context: () => (connection.get().ok ? connection.client().context : ''),
+  };
+
+  intercepts.on('localError', (i, code, address, pod) =>
+    log.warn(`${i.service}:${i.port}: a request from pod ${pod} found nothing at ${address} (${code}); is your program listening on port ${i.localPort}?`),
   );
-  output.info('Intercept activated');
+  intercepts.on('warning', (i, message) => log.warn(`${i.id}: ${message}`));
+  intercepts.on('ended', (i, error) => {
+    log.warn(`${i.id} ended: ${error.message}`);
+    void vscode.window.showWarningMessage(`The intercept of ${i.service}:${i.port} ended: ${error.message} ${error.failure.hint}`);
+  });
+
+  const command = (id: CommandId, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn);
+  context.subscriptions.push(
+    log,
+    connection,
+    tree,
+    servicesView,
+    requestLog,
+    requestsView,
+    statusBar,
+    sessions,
+    debugLink,
+    command(CommandId.showLog, () => log.show()),
+    command(CommandId.refresh, () => {
+      connection.reload();
+    }),
+    command(CommandId.switchContext, () => switchContextCommand(connection, log)),
+    command(CommandId.chooseNamespaces, () => chooseNamespacesCommand(connection, log)),
+    command(CommandId.intercept, (node) => interceptCommand(interceptDeps, node)),
+    command(CommandId.stop, (node) => stopCommand(actions, node)),
+    command(CommandId.copyHeader, (node) => copyHeaderCommand(actions, node)),
+    command(CommandId.copyCurl, (node) => copyCurlCommand(actions, node)),
+    command(CommandId.removeProxy, (node) => removeProxyCommand(actions, node)),
+    command(CommandId.statusBarMenu, () => statusBarMenuCommand(actions)),
+    command(CommandId.showRequestLog, async () => {
+      await vscode.commands.executeCommand(`${ViewId.requests}.focus`);
+      log.show(true);
+    }),
+    command(CommandId.copyRequestAsCurl, async (node: RequestNode) => {
+      if (node) await vscode.env.clipboard.writeText(curlCommand(node.intercept, node.request.method, node.request.path));
+    }),
+    command(CommandId.clearRequestLog, () => requestLog.clear()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affectsSettings(e, Setting.context)) connection.reload();
+      else if (affectsSettings(e, Setting.namespaces)) tree.refresh();
+    }),
+  );
+  // deactivate releases every claim before the window closes.
+  shutdown = async () => {
+    await intercepts.stopAll();
+    await tree.shutdown();
+  };
+  log.info(`Intercept activated (version ${VERSION})`);
   return {
     kubeContexts(kubeconfigEnv = process.env.KUBECONFIG) {
       try {
@@ -26,9 +122,11 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
         throw err;
       }
     },
+    intercepts: () => intercepts.list().map((i) => ({ id: i.id, header: i.claim.header, value: i.claim.value, localPort: i.localPort, status: i.status })),
   };
 }
 
 export async function deactivate(): Promise<void> {
-  // Tunnels will be shut down here once sessions exist; nothing is pending yet.
+  await shutdown?.();
+  shutdown = undefined;
 }

@@ -48,21 +48,7 @@ void test('a launch.json debug session pauses on a breakpoint when a request arr
   assert.ok(breakpointLine > 0, 'the fixture marks its breakpoint line');
   const port = await freePort();
   await withWorkbench(t, { workspace: APP, extensionDevelopmentPath: REPO_ROOT, env: { DEBUG_APP_PORT: String(port) } }, async (wb) => {
-    await wb.openFile(APP_FILE, breakpointLine);
-    // F9 in the editor, as a person would. A toggle sent before the editor is ready can be lost, so
-    // a missing breakpoint is toggled again (never a present one, which would remove it).
-    for (let attempt = 1; ; attempt++) {
-      await wb.page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
-      await wb.page.keyboard.press('F9');
-      try {
-        await waitUntil(`a breakpoint on line ${breakpointLine}`, 10_000, async () =>
-          (await wb.breakpointLines()).includes(breakpointLine) ? true : undefined,
-        );
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-      }
-    }
+    await wb.setBreakpoint(APP_FILE, breakpointLine);
 
     await wb.runCommand('Debug: Start Debugging');
     await waitUntil(`the debuggee listening on 127.0.0.1:${port}`, 90_000, async () => ((await canConnect(port)) ? true : undefined), 250);

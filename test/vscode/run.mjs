@@ -1,12 +1,13 @@
 // The editor tests: the extension in a real VS Code (code-server) driven by a real browser (Chromium).
 //   1. installs code-server and Chromium, or reuses the cache (scripts/vscode/install.mjs);
-//   2. builds the extension;
+//   2. builds the extension, and builds (or reuses) and starts the test cluster, which the intercept
+//      tests use and which is always taken down at the end;
 //   3. runs test/vscode/*.test.ts with node's test runner (spec reporter on stdout), one file at a
 //      time: each test starts and stops its own code-server and browser;
 //   4. checks that no process of any run is left, and exits non-zero on any failure.
 // A failing UI test leaves a screenshot and the server's log in .test-artifacts/vscode/.
 // Progress and timings go to stderr; stdout carries only the test reporter's output.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,17 @@ t = Date.now();
 execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
 say(`extension built (${seconds(t)})`);
 
+const clusterScript = path.join(root, 'scripts', 'cluster', 'cluster.mjs');
+const cluster = (verb) => spawnSync(process.execPath, [clusterScript, verb], { cwd: root, stdio: ['ignore', process.stderr, process.stderr], timeout: 300_000 }).status === 0;
+t = Date.now();
+execFileSync(process.execPath, [path.join(root, 'scripts', 'cluster', 'build.mjs')], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+if (!cluster('up')) {
+  cluster('down');
+  say('the test cluster did not start');
+  process.exit(1);
+}
+say(`test cluster up (${seconds(t)})`);
+
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.test.ts'))
   .sort()
@@ -50,6 +62,8 @@ const watchdog = setTimeout(() => {
 const code = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 clearTimeout(watchdog);
 say(`tests finished (${seconds(t)})`);
+const down = cluster('down');
+if (!down) say('taking the test cluster down failed');
 
 // Every process a test started carries the run marker in its environment; none may outlive the tests.
 const leftovers = [];
@@ -74,4 +88,4 @@ if (leftovers.length > 0) {
     }
   }
 }
-process.exit(code === 0 && leftovers.length === 0 ? 0 : 1);
+process.exit(code === 0 && leftovers.length === 0 && down ? 0 : 1);

@@ -6,7 +6,8 @@ import { Injector } from '../../core/session/injector';
 import { InterceptSession } from '../../core/session/intercept-session';
 import { LocalSessions } from '../../core/session/local-sessions';
 import { checkClaim } from '../../protocol/claim';
-import { defaultDeveloper, type CommandContext } from '../context';
+import { developerName } from '../../core/session/developer';
+import type { CommandContext } from '../context';
 import { showInjectEvent } from '../progress';
 import { UsageError } from '../usage';
 
@@ -40,7 +41,7 @@ function portNumber(text: string, flag: string): number {
 
 export async function startCommand(ctx: CommandContext, o: StartOptions): Promise<number> {
   const localPort = portNumber(o.local, '--local');
-  const developer = o.developer ?? defaultDeveloper();
+  const developer = o.developer ?? developerName();
   const claim = parseHeader(o.header, developer);
   const client = ctx.client();
   const namespace = ctx.namespace(client);

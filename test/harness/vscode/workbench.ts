@@ -192,6 +192,37 @@ export class Workbench {
     return [...new Set(lines)].sort((x, y) => x - y);
   }
 
+  /**
+   * Sets a breakpoint on `line` of the workspace file `relativePath` with F9, as a person would. A
+   * toggle sent before the editor is ready can be lost, so a missing breakpoint is toggled again
+   * (never a present one, which would remove it).
+   */
+  async setBreakpoint(relativePath: string, line: number): Promise<void> {
+    await this.openFile(relativePath, line);
+    for (let attempt = 1; ; attempt++) {
+      await this.page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+      await this.page.keyboard.press('F9');
+      try {
+        await waitUntil(`a breakpoint on line ${line}`, 10_000, async () => ((await this.breakpointLines()).includes(line) ? true : undefined));
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
+  }
+
+  // ---- dialogs ------------------------------------------------------------------------------
+
+  /** Waits for a modal dialog whose message matches, and clicks its button labelled `button`. */
+  async answerDialog(message: string | RegExp, button: string, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
+    const dialog = this.page.locator('.monaco-dialog-box').filter({ hasText: asPattern(message) }).first();
+    await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+    const text = plain(await dialog.innerText());
+    await dialog.getByRole('button', { name: button, exact: true }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: timeoutMs });
+    return text;
+  }
+
   // ---- debugging ----------------------------------------------------------------------------
 
   /** The Call Stack view of Run and Debug. */

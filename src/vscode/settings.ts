@@ -1,0 +1,36 @@
+// The extension's settings, read typed, each from one place.
+import * as vscode from 'vscode';
+import { Setting, type OnDebugSessionEnd } from './ids';
+
+export interface Settings {
+  readonly headerName: string;
+  /** Empty: the generated value of this machine. */
+  readonly headerValue: string;
+  readonly proxyImage: string;
+  readonly onDebugSessionEnd: OnDebugSessionEnd;
+  /** Namespaces shown in the tree; empty: all the user may list. */
+  readonly namespaces: readonly string[];
+  /** The kubeconfig context; empty: the kubeconfig's current context. */
+  readonly context: string;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration(Setting.section);
+  const end = c.get<string>(Setting.onDebugSessionEnd, 'pause');
+  return {
+    headerName: c.get<string>(Setting.headerName, 'x-intercept-id').trim() || 'x-intercept-id',
+    headerValue: c.get<string>(Setting.headerValue, '').trim(),
+    proxyImage: c.get<string>(Setting.proxyImage, '').trim(),
+    onDebugSessionEnd: end === 'keep' || end === 'stop' ? end : 'pause',
+    namespaces: c.get<string[]>(Setting.namespaces, []).filter((n) => typeof n === 'string' && n.length > 0),
+    context: c.get<string>(Setting.context, '').trim(),
+  };
+}
+
+export function affectsSettings(e: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {
+  return keys.some((k) => e.affectsConfiguration(`${Setting.section}.${k}`));
+}
+
+export async function writeSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration(Setting.section).update(key, value, vscode.ConfigurationTarget.Global);
+}

@@ -1,0 +1,210 @@
+// The whole intercept from the editor, in a real VS Code (the extension installed from the packaged
+// .vsix) against the test cluster: the Services tree, "Intercept to this workspace" on the service
+// with the sample's debug session running (the port found with no question), the header in the
+// status bar, a claimed request stopping on a breakpoint in the handler, the request log, a
+// teammate's claim shown with their name, a held value refused naming its holder, Stop from the
+// status bar, and a window reload releasing every claim.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KubeClient } from '../../src/core/kube/kube-client.js';
+import { Injector } from '../../src/core/session/injector.js';
+import { InterceptSession } from '../../src/core/session/intercept-session.js';
+import { readInjection } from '../../src/core/session/injection-plan.js';
+import { sidecarStatus } from '../../src/core/session/proxy-status.js';
+import { readWorkload } from '../../src/core/kube/workload-api.js';
+import { builtSidecar, createApp, startLocalServer } from '../harness/cluster/apps.js';
+import { createTestNamespace, deleteNamespace, kubeconfigPath, loadKubeConfig, waitFor } from '../harness/cluster/kube.js';
+import { PodRunner } from '../harness/cluster/pod-runner.js';
+import { requestService } from '../harness/cluster/service.js';
+import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
+import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
+
+const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'orders-workspace');
+const HANDLER_FILE = 'server.mjs';
+const breakpointLine =
+  readFileSync(path.join(FIXTURE, HANDLER_FILE), 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('BREAKPOINT')) + 1;
+const HEADER = 'x-intercept-id';
+const VALUE = 'ana-test';
+const TIMEOUT = 420_000;
+
+describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
+  const kc = loadKubeConfig();
+  const client = new KubeClient(kc);
+  let ns = '';
+  let runner: PodRunner | undefined;
+  let vsix = '';
+  const scratch = mkdtempSync(path.join(tmpdir(), 'intercept-editor-'));
+
+  before(async () => {
+    ns = await createTestNamespace(kc, 'editor');
+    runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
+    await createApp(kc, ns, 'orders', { replicas: 2, servicePort: 80, targetPort: 'http' });
+    await runner.waitForRunning(2, 60_000);
+    vsix = await packageVsix(scratch);
+  });
+
+  after(async () => {
+    await runner?.stop();
+    if (ns) await deleteNamespace(kc, ns, { wait: true });
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** A fresh copy of the sample workspace, its program's port chosen now. */
+  async function workspace(): Promise<{ folder: string; port: number }> {
+    const folder = mkdtempSync(path.join(scratch, 'orders-'));
+    cpSync(FIXTURE, folder, { recursive: true });
+    return { folder, port: await freePort() };
+  }
+
+  const editorOptions = (folder: string, port: number) => ({
+    workspace: folder,
+    vsix: [vsix],
+    env: { KUBECONFIG: kubeconfigPath(), ORDERS_PORT: String(port) },
+    settings: { 'intercept.namespaces': [ns], 'intercept.headerValue': VALUE },
+  });
+
+  async function claimsOnPods(): Promise<string[]> {
+    const w = await readWorkload(client, 'Deployment', ns, 'orders');
+    const record = readInjection(w.object.metadata?.annotations);
+    if (!record) return [];
+    return (await sidecarStatus(client, w, record)).flatMap((p) => p.claims.map((c) => `${c.developer} ${c.value} ${c.state}`));
+  }
+
+  async function interceptFromTree(wb: Workbench): Promise<void> {
+    await wb.openView('Kubernetes Services');
+    const service = wb.treeItem(/^orders/);
+    const menu = await wb.openContextMenu(service, 60_000);
+    await wb.clickMenuItem(menu, 'Intercept to this workspace');
+  }
+
+  const headerShown = (wb: Workbench) =>
+    waitUntil(`the status bar showing "${HEADER}: ${VALUE}"`, 120_000, async () => (await wb.statusBarTexts()).find((t) => t.includes(`${HEADER}: ${VALUE}`) && !/connecting/.test(t)));
+
+  void test('intercept with the debug session running: breakpoint hit by a claimed request, others answered by pods, request logged, stop from the status bar', { timeout: TIMEOUT }, async (t) => {
+    const { folder, port } = await workspace();
+    await withWorkbench(t, editorOptions(folder, port), async (wb) => {
+      await wb.openView('Kubernetes Services');
+      await wb.treeItem(ns).waitFor({ state: 'visible', timeout: 60_000 });
+      await wb.treeItem(/^orders/).waitFor({ state: 'visible', timeout: 60_000 });
+
+      await wb.setBreakpoint(HANDLER_FILE, breakpointLine);
+      await wb.runCommand('Debug: Start Debugging');
+      const local = startLocalProbe(port);
+      await waitUntil('the debugged program listening', 90_000, local);
+
+      const t0 = Date.now();
+      await interceptFromTree(wb);
+      // The first intercept of a workload says what will change and asks.
+      const asked = await wb.answerDialog(/Intercept orders:80\?/, 'Intercept', 60_000);
+      assert.match(asked, /adds its proxy container to Deployment\/orders/);
+      const shown = await headerShown(wb);
+      t.diagnostic(`right-click to header in the status bar: ${Date.now() - t0} ms (includes the confirmation and the first injection)`);
+      assert.match(shown, new RegExp(`${HEADER}: ${VALUE}`));
+
+      // Without the header: a pod answers, nothing pauses.
+      const plain = await requestService(ns, 'orders', 80, { path: '/plain', timeoutMs: 30_000 });
+      assert.equal(plain.status, 200);
+      assert.match(plain.body.toString(), /"pod"/);
+
+      // With it: the debugger stops in the handler; after continue the caller gets the laptop's answer.
+      const claimed = requestService(ns, 'orders', 80, { path: '/from-the-cluster', headers: { [HEADER]: VALUE }, timeoutMs: 120_000 }).then(
+        (r) => r,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+      const stack = await wb.waitForPaused('breakpoint', 90_000);
+      assert.match(stack, /server\.mjs/);
+      await wb.runCommand('Debug: Continue');
+      const answer = await claimed;
+      if (answer instanceof Error) throw answer;
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.toString(), 'orders on the laptop: GET /from-the-cluster\n');
+
+      // The request log lists it.
+      await wb.openView('Intercepted Requests');
+      await wb.treeItem(/GET \/from-the-cluster/).waitFor({ state: 'visible', timeout: 30_000 });
+
+      // A teammate's claim shows in the tree with their name.
+      const bob = await teammate('bob@laptop', 'bob-1');
+      try {
+        await wb.openView('Kubernetes Services');
+        await wb.treeItem(/^orders/).waitFor({ state: 'visible' });
+        await waitUntil('the tree naming bob@laptop', 60_000, async () => ((await wb.page.locator('.monaco-list-row', { hasText: 'bob@laptop' }).count()) > 0 ? true : undefined));
+      } finally {
+        await bob.stop();
+      }
+
+      // Stop from the status bar: the claim is released and the status bar clears.
+      await wb.statusBarItem(new RegExp(`${HEADER}: ${VALUE}`)).click();
+      await wb.pickQuickInputRow('Stop Intercept');
+      await waitUntil('the status bar without the header', 60_000, async () => ((await wb.statusBarTexts()).some((s) => s.includes(VALUE)) ? undefined : true));
+      await waitFor('no claim of ana-test on any pod', async () => (!(await claimsOnPods()).some((c) => c.includes(VALUE)) ? true : undefined), { timeoutMs: 30_000 });
+      await wb.runCommand('Debug: Stop');
+    });
+  });
+
+  void test('a value a teammate holds is refused naming them; reloading the window releases the claims', { timeout: TIMEOUT }, async (t) => {
+    const { folder } = await workspace();
+    const program = await startLocalServer('orders');
+    try {
+      await withWorkbench(t, editorOptions(folder, program.port), async (wb) => {
+        const holder = await teammate('carol@desk', VALUE);
+        try {
+          await interceptFromTree(wb);
+          const refused = await wb.waitForNotification(/claimed by carol@desk/, 120_000);
+          assert.match(await refused.innerText(), /carol@desk/);
+        } finally {
+          await holder.stop();
+        }
+        await interceptFromTree(wb);
+        await headerShown(wb);
+        await waitFor('the claim on every pod', async () => ((await claimsOnPods()).filter((c) => c.includes(`${VALUE} connected`)).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+        await wb.runCommand('Developer: Reload Window');
+        await waitFor('no claim of ana-test left after the reload', async () => (!(await claimsOnPods()).some((c) => c.includes(VALUE)) ? true : undefined), { timeoutMs: 60_000 });
+      });
+    } finally {
+      await program.close();
+    }
+  });
+
+  /** Another developer intercepting the same service with the core, as their editor would. */
+  async function teammate(developer: string, value: string): Promise<{ stop: () => Promise<void> }> {
+    const injector = new Injector({ client, build: await builtSidecar() });
+    const injection = await injector.inject({ namespace: ns, service: 'orders', port: 80 });
+    const localServer = await startLocalServer(developer);
+    const session = new InterceptSession({ client, injection, claim: { header: HEADER, value }, developer, local: { host: '127.0.0.1', port: localServer.port } });
+    try {
+      await session.start();
+    } catch (err) {
+      await localServer.close();
+      throw err;
+    }
+    return {
+      stop: async () => {
+        await session.stop();
+        await localServer.close();
+      },
+    };
+  }
+});
+
+/** Resolves true once something listens on 127.0.0.1:port. */
+function startLocalProbe(port: number): () => Promise<true | undefined> {
+  return () =>
+    new Promise((resolve) => {
+      import('node:net')
+        .then(({ connect }) => {
+          const s = connect(port, '127.0.0.1');
+          s.once('connect', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.once('error', () => resolve(undefined));
+        })
+        .catch(() => resolve(undefined));
+    });
+}
