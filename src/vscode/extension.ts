@@ -66,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     log.warn(`${i.service}:${i.port}: a request from pod ${pod} found nothing at ${address} (${code}); is your program listening on port ${i.localPort}?`),
   );
   intercepts.on('warning', (i, message) => log.warn(`${i.id}: ${message}`));
+  intercepts.on('pod', (i, pod, state, detail) => log.info(`${i.id}: pod ${pod} ${state}${detail ? ` (${detail})` : ''}`));
   intercepts.on('ended', (i, error) => {
     log.warn(`${i.id} ended: ${error.message}`);
     void vscode.window.showWarningMessage(`The intercept of ${i.service}:${i.port} ended: ${error.message} ${error.failure.hint}`);

@@ -77,7 +77,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
 
   async function interceptFromTree(wb: Workbench): Promise<void> {
     await wb.openView('Kubernetes Services');
-    const service = wb.treeItem(/^orders/);
+    const service = wb.treeItem(/^orders, /);
     const menu = await wb.openContextMenu(service, 60_000);
     await wb.clickMenuItem(menu, 'Intercept to this workspace');
   }
@@ -90,7 +90,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
     await withWorkbench(t, editorOptions(folder, port), async (wb) => {
       await wb.openView('Kubernetes Services');
       await wb.treeItem(ns).waitFor({ state: 'visible', timeout: 60_000 });
-      await wb.treeItem(/^orders/).waitFor({ state: 'visible', timeout: 60_000 });
+      await wb.treeItem(/^orders, /).waitFor({ state: 'visible', timeout: 60_000 });
 
       await wb.setBreakpoint(HANDLER_FILE, breakpointLine);
       await wb.runCommand('Debug: Start Debugging');
@@ -132,7 +132,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       const bob = await teammate('bob@laptop', 'bob-1');
       try {
         await wb.openView('Kubernetes Services');
-        await wb.treeItem(/^orders/).waitFor({ state: 'visible' });
+        await wb.treeItem(/^orders, /).waitFor({ state: 'visible' });
         await waitUntil('the tree naming bob@laptop', 60_000, async () => ((await wb.page.locator('.monaco-list-row', { hasText: 'bob@laptop' }).count()) > 0 ? true : undefined));
       } finally {
         await bob.stop();

@@ -52,6 +52,8 @@ export interface RequestEvent extends InterceptedRequest {
 
 export interface InterceptsEvents {
   changed: [intercept: Intercept];
+  /** The tunnel to one pod changed state; `detail` says why it failed. */
+  pod: [intercept: Intercept, pod: string, state: PodTunnelState, detail?: string];
   request: [intercept: Intercept, request: RequestEvent];
   localError: [intercept: Intercept, code: string, address: string, pod: string];
   warning: [intercept: Intercept, message: string];
@@ -180,9 +182,10 @@ export class Intercepts extends EventEmitter<InterceptsEvents> {
     i.session = session;
     i.pods.clear();
     this.setStatus(i, 'connecting');
-    session.on('pod', (pod, state) => {
+    session.on('pod', (pod, state, detail) => {
       if (state === 'closed') i.pods.delete(pod);
       else i.pods.set(pod, state);
+      this.emit('pod', i, pod, state, detail);
       this.refreshStatus(i);
     });
     session.on('request', (r) => {

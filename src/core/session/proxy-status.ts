@@ -6,6 +6,7 @@ import { STATUS_PATH } from '../../protocol/constants';
 import type { ClaimInfo, SidecarStatus } from '../../protocol/status';
 import type { KubeClient } from '../kube/kube-client';
 import { openPortForward } from '../kube/port-forward';
+import { dialedRequestOptions } from '../tunnel/dialed-request';
 import { isPodReady } from '../kube/pod-watch';
 import { podsOf } from '../kube/workload-api';
 import type { Workload } from '../kube/workloads';
@@ -29,6 +30,7 @@ export function readStatus(dial: () => Promise<Duplex>): Promise<SidecarStatus> 
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
+        ...dialedRequestOptions,
         path: STATUS_PATH,
         headers: { host: 'localhost', connection: 'close' },
         timeout: STATUS_TIMEOUT_MS,

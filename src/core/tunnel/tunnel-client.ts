@@ -11,10 +11,11 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { checkClaim, checkDeveloper, type Claim } from '../../protocol/claim';
-import { CLOSE_RELEASE, CLOSE_REPLACED, Defaults, HandshakeHeader, PROTOCOL_VERSION, TUNNEL_PATH } from '../../protocol/constants';
+import { CLOSE_RELEASE, CLOSE_REPLACED, Defaults, HandshakeHeader, PROTOCOL_VERSION } from '../../protocol/constants';
 import { GoawayWatch } from '../../protocol/http2-goaway-watch';
 import { webSocketStream } from '../../protocol/websocket-stream';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { TUNNEL_URL } from './dialed-request';
 import { failureFromRefusal, TunnelError } from './errors';
 import type { InterceptedRequest } from './exchange-observer';
 import { serveTunnel, type LocalTarget } from './local-bridge';
@@ -154,7 +155,7 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
       [HandshakeHeader.lease]: this.lease,
     };
     if (port !== undefined) headers[HandshakeHeader.port] = String(port);
-    const ws = new WebSocket(`ws://intercept-control${TUNNEL_PATH}`, {
+    const ws = new WebSocket(TUNNEL_URL, {
       createConnection: () => duplex as net.Socket,
       headers,
       perMessageDeflate: false,

@@ -15,5 +15,6 @@ export class RequestNode extends vscode.TreeItem {
     this.tooltip = `${request.method} ${request.path}\n${request.status} in ${request.durationMs} ms at ${new Date(request.time).toISOString()}\nService ${intercept.namespace}/${intercept.service}:${intercept.port}, pod ${request.pod}`;
     this.iconPath = new vscode.ThemeIcon(ok ? 'arrow-right' : 'warning');
     this.contextValue = ContextValue.request;
+    this.accessibilityInformation = { label: `${request.method} ${request.path}, ${String(this.description)}` };
   }
 }

@@ -24,11 +24,13 @@ export class PortNode extends vscode.TreeItem {
       this.iconPath = new vscode.ThemeIcon('circle-slash');
       this.description = `${port.protocol} — ${port.refusal.message}`;
       this.tooltip = `${port.refusal.message}\n${port.refusal.hint}`;
+      this.accessibilityInformation = { label: `port ${label}, cannot be intercepted: ${port.refusal.message}` };
       return;
     }
     this.contextValue = look.look === 'mine' ? ContextValue.portIntercepted : look.look === 'plain' ? ContextValue.port : ContextValue.portProxied;
     this.iconPath = lookIcon(look.look) ?? new vscode.ThemeIcon('plug');
     this.description = [`${port.protocol}${target}`, look.description].filter(Boolean).join(' · ');
     this.tooltip = [`Port ${port.port}/${port.protocol}${target}`, look.tooltip].filter(Boolean).join('\n');
+    this.accessibilityInformation = { label: `port ${label}, ${String(this.description)}` };
   }
 }

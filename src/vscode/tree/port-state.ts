@@ -13,23 +13,18 @@ export interface PortLook {
 }
 
 export function portLook(state: PortState, mine: Intercept | undefined): PortLook {
+  const others = state.kind === 'proxy' ? state.claims.filter((c) => !c.mine) : [];
+  const teammates = others.map((c) => `Intercepted by ${c.developer} ("${c.header}: ${c.value}")`);
   if (mine) {
     const paused = mine.status === 'paused' ? ' (paused)' : '';
     return {
       look: 'mine',
-      description: `yours${paused}`,
-      tooltip: `Intercepted by you${paused}: requests with "${mine.claim.header}: ${mine.claim.value}" go to 127.0.0.1:${mine.localPort}.`,
+      description: [`yours${paused}`, ...others.map((c) => c.developer)].join(' · '),
+      tooltip: [`Intercepted by you${paused}: requests with "${mine.claim.header}: ${mine.claim.value}" go to 127.0.0.1:${mine.localPort}.`, ...teammates].join('\n'),
     };
   }
+  if (others.length > 0) return { look: 'teammate', description: others.map((c) => c.developer).join(' · '), tooltip: teammates.join('\n') };
   if (state.kind === 'proxy') {
-    const others = state.claims.filter((c) => !c.mine);
-    if (others.length > 0) {
-      return {
-        look: 'teammate',
-        description: others.map((c) => c.developer).join(', '),
-        tooltip: others.map((c) => `Intercepted by ${c.developer} ("${c.header}: ${c.value}")`).join('\n'),
-      };
-    }
     return { look: 'idle-proxy', description: 'proxy idle', tooltip: `The Intercept proxy is in place (port ${state.listenPort}); nobody intercepts it now.` };
   }
   return { look: 'plain', description: '', tooltip: '' };

@@ -22,6 +22,7 @@ export class ServiceNode extends vscode.TreeItem {
       this.iconPath = new vscode.ThemeIcon('circle-slash');
       this.description = service.refusal.message;
       this.tooltip = `${service.refusal.message}\n${service.refusal.hint}`;
+      this.accessibilityInformation = { label: `${service.name}, cannot be intercepted: ${service.refusal.message}` };
       return;
     }
     this.contextValue = look === 'mine' ? ContextValue.serviceIntercepted : look === 'plain' ? ContextValue.service : ContextValue.serviceProxied;
@@ -31,5 +32,7 @@ export class ServiceNode extends vscode.TreeItem {
     this.tooltip = [`Service ${service.namespace}/${service.name} (${service.type})`, service.workload ? `Workload: ${service.workload}` : '', ...looks.map((l) => l.tooltip)]
       .filter(Boolean)
       .join('\n');
+    // Screen readers (and the editor tests) read the name first, then the state.
+    this.accessibilityInformation = { label: [service.name, this.description].filter(Boolean).join(', ') };
   }
 }
