@@ -280,6 +280,7 @@ export class Injector {
   async remove(target: Omit<ServiceTarget, 'port'>, opts: { signal?: AbortSignal } = {}, resolved?: Removal): Promise<{ workload: Workload; removedSidecar: boolean }> {
     const { client } = this.opts;
     const { service, workload, record } = resolved ?? (await this.resolveRemoval(target));
+    if (record) refuseIfPaused(workload, 'remove');
     for (const key of Object.keys(readServiceRecord(service))) {
       const port = service.spec?.ports?.find((p) => servicePortKey(p) === key);
       this.step('service', `Putting port ${key} of Service ${target.service} back`);
@@ -334,16 +335,16 @@ export class Injector {
 }
 
 /**
- * A paused Deployment takes the sidecar into its template but rolls nothing out, so the intercept
- * would only wait and then undo; refused before anything changes. (With the sidecar already there,
- * nothing needs to roll out and a paused Deployment is intercepted as any other.)
+ * A paused Deployment takes a change of its template but rolls nothing out, so adding or removing
+ * the sidecar would only wait and then give up; refused before anything changes. (With the sidecar
+ * already there, an intercept needs no rollout and a paused Deployment is intercepted as any other.)
  */
-function refuseIfPaused(workload: Workload): void {
+function refuseIfPaused(workload: Workload, action: 'intercept' | 'remove' = 'intercept'): void {
   if (workload.kind !== 'Deployment' || !workload.object.spec?.paused) return;
   throw notInterceptable(
     'paused',
-    `Deployment ${workload.name} is paused (a rollout of it is on hold), so it would not roll out the sidecar.`,
-    `Resume it (kubectl rollout resume deployment/${workload.name} -n ${workload.namespace}), then intercept again; or intercept another workload.`,
+    `Deployment ${workload.name} is paused (a rollout of it is on hold), so it would not roll out ${action === 'intercept' ? 'the sidecar' : 'the removal of the sidecar'}.`,
+    `Resume it (kubectl rollout resume deployment/${workload.name} -n ${workload.namespace}), then ${action === 'intercept' ? 'intercept' : 'remove the proxy'} again${action === 'intercept' ? '; or intercept another workload' : ''}.`,
   );
 }
 
