@@ -58,13 +58,17 @@ const RESTRICTED_CONTAINER: V1SecurityContext = {
 };
 const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } };
 
-void describe('a namespace that enforces the restricted Pod Security Standard', () => {
-  const suite = clusterSuite('restricted');
+void describe('workloads as public manifests write them', () => {
+  const suite = clusterSuite('specs');
 
-  test('a hardened workload: injected, claimed requests reach the local server, the rest the pods, restore exact', async () => {
+  test('a namespace that enforces the restricted Pod Security Standard, a hardened workload: injected, claimed requests reach the local server, the rest the pods, restore exact', async () => {
     const { kc, ns, client, build } = suite;
     const core = kc.makeApiClient(CoreV1Api);
-    await core.patchNamespace({ name: ns, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } } }, mergePatch());
+    // The namespace enforces the restricted level for this test only: the other workloads here are plain.
+    const enforce = (level: string | null) =>
+      core.patchNamespace({ name: ns, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/enforce-version': level && 'latest' } } } }, mergePatch());
+    await enforce('restricted');
+    suite.cleanup(() => enforce(null));
     // The admission really enforces it here: a pod without the restricted settings is refused.
     await assert.rejects(
       core.createNamespacedPod({ namespace: ns, dryRun: 'All', body: { metadata: { name: 'plain' }, spec: { containers: [{ name: 'app', image: 'registry.example/shop:1' }] } } }),
@@ -94,11 +98,8 @@ void describe('a namespace that enforces the restricted Pod Security Standard', 
     await session.stop();
     await injector.remove({ namespace: ns, service: 'hardened' });
     assert.deepEqual(await snapshot(kc, ns, 'hardened'), before);
+    await enforce(null);
   });
-});
-
-void describe('workloads as public manifests write them', () => {
-  const suite = clusterSuite('specs');
 
   /** Creates a LimitRange for the namespace's containers, deleted after the tests at the latest. */
   async function limitRange(name: string, limit: V1LimitRangeItem): Promise<() => Promise<void>> {
