@@ -304,6 +304,7 @@ void describe('workloads as public manifests write them', () => {
     const error = events(timed.output()).at(-1)!;
     assert.equal(error.kind, 'rollout-stalled', timed.output());
     assert.match(String(error.cause), /maximum memory usage per Container is 128Mi/);
+    assert.match(String(error.message), /did not finish within 4 s .*: New pods of .* are refused/, 'the message names the cause');
     assert.deepEqual(await snapshot(kc, ns, 'limited'), before);
 
     const interrupted = suite.startCli(start);
