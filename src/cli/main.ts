@@ -22,6 +22,7 @@ const OPTIONS = {
   header: { type: 'string' },
   developer: { type: 'string' },
   image: { type: 'string' },
+  'rollout-timeout': { type: 'string' },
   'accept-gitops': { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
           developer: v.developer,
           acceptGitOps: v['accept-gitops'],
           image: v.image,
+          rolloutTimeout: v['rollout-timeout'],
         });
       case 'status':
         want(0);

@@ -9,6 +9,8 @@ Usage:
       adds the proxy to the Service's workload if needed, then sends every request that carries the
       header (default x-intercept-id=<you>-<random>) to 127.0.0.1:<local port> until Ctrl-C
       [--developer <name>] [--accept-gitops] [--image <sidecar image>]
+      [--rollout-timeout <seconds>]  give up on the rollout after that long and undo the change
+      (default: 10 minutes, or 60 s once a cause of a stall such as a refused pod is seen)
   intercept status [--namespace <ns>]
       workloads with the proxy, their ports and who holds which claim
   intercept stop <service>

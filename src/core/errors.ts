@@ -55,6 +55,8 @@ export type NotInterceptableReason =
   | 'several-workloads'
   | 'host-network'
   | 'network-policy'
+  /** A paused Deployment would not roll the sidecar out. */
+  | 'paused'
   | 'system-namespace';
 
 export class CoreError extends Error {

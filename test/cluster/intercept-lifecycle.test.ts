@@ -4,45 +4,14 @@
 // its requests once its announcement expires.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { requestService, waitFor, waitForServiceEndpoints } from '../harness/cluster/index.js';
 import { createApp, startLocalServer } from '../harness/cluster/apps.js';
 import { KeepAliveClient } from '../harness/cluster/keep-alive.js';
 import { clusterSuite } from '../harness/cluster/suite.js';
+import { fromApp, trafficLoop } from '../harness/cluster/traffic.js';
 import { Injector } from '../../src/core/session/injector.js';
 import { parseAnnouncedClaim } from '../../src/protocol/announced-claim.js';
-
-/** Requests through the Service, as kube-proxy routes them, until stopped; counts what went wrong. */
-function trafficLoop(namespace: string, service: string, port: number, kc: KubeConfig, check: (status: number, body: string) => boolean, headers = {}) {
-  let running = true;
-  const tally = { sent: 0, failed: 0, wrong: 0, errors: [] as string[] };
-  const done = (async () => {
-    // Bounded: a few thousand requests at most, whatever the timing.
-    for (let i = 0; running && i < 20_000; i++) {
-      tally.sent++;
-      try {
-        const r = await requestService(namespace, service, port, { kubeConfig: kc, headers, timeoutMs: 20_000 });
-        if (!check(r.status, r.body.toString())) {
-          tally.wrong++;
-          if (tally.errors.length < 5) tally.errors.push(`${r.status} from ${r.pod}: ${r.body.toString().slice(0, 120)}`);
-        }
-      } catch (err) {
-        tally.failed++;
-        if (tally.errors.length < 5) tally.errors.push((err as Error).message);
-      }
-    }
-  })();
-  return {
-    tally,
-    stop: async () => {
-      running = false;
-      await done;
-      return tally;
-    },
-  };
-}
-
-const fromApp = (status: number, body: string) => status === 200 && body.startsWith('{');
 
 void describe('intercept life cycle in the cluster', () => {
   const suite = clusterSuite('lifecycle');

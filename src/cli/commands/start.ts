@@ -19,6 +19,8 @@ export interface StartOptions {
   readonly developer?: string;
   readonly acceptGitOps: boolean;
   readonly image?: string;
+  /** Seconds to wait for the rollout before giving up (and undoing). */
+  readonly rolloutTimeout?: string;
 }
 
 export function parseHeader(text: string | undefined, user: string): { header: string; value: string } {
@@ -39,8 +41,14 @@ function portNumber(text: string, flag: string): number {
   return Number(text);
 }
 
+function seconds(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} wants a whole number of seconds (1 or more), got "${text}"`);
+  return Number(text);
+}
+
 export async function startCommand(ctx: CommandContext, o: StartOptions): Promise<number> {
   const localPort = portNumber(o.local, '--local');
+  const rolloutTimeoutMs = o.rolloutTimeout === undefined ? undefined : seconds(o.rolloutTimeout, '--rollout-timeout') * 1000;
   const developer = o.developer ?? developerName();
   const claim = parseHeader(o.header, developer);
   const client = ctx.client();
@@ -51,6 +59,7 @@ export async function startCommand(ctx: CommandContext, o: StartOptions): Promis
     client,
     build,
     ...(o.image ? { image: o.image } : {}),
+    ...(rolloutTimeoutMs ? { rollout: { timeoutMs: rolloutTimeoutMs } } : {}),
     onEvent: showInjectEvent(out),
   });
   const port = /^\d+$/.test(o.port) ? Number(o.port) : o.port;

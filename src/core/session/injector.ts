@@ -143,6 +143,7 @@ export class Injector {
       claimsConfigMap: claimsConfigMapName(workload.kind, workload.name),
     });
 
+    if (plan.changed) refuseIfPaused(workload);
     await this.checkNetworkPolicies(workload, appPort, plan.listenPort);
 
     let current = workload;
@@ -161,7 +162,7 @@ export class Injector {
         onProgress: (progress, stall) => this.emit({ kind: 'rollout', progress, ...(stall ? { stall } : {}) }),
       });
       this.step('service', `Moving port ${servicePort.port} of Service ${target.service} to the sidecar (port ${plan.listenPort})`);
-      const moved = await this.moveServicePort(target, servicePort, plan.listenPort);
+      const moved = await this.moveServicePort(target, servicePort, plan.listenPort, appPort, current);
       this.step('endpoints', 'Waiting for the Service endpoints to follow');
       await waitForSlicePort(client, target.namespace, target.service, servicePort.name ?? '', plan.listenPort, {
         ...(this.opts.endpointsTimeoutMs ? { timeoutMs: this.opts.endpointsTimeoutMs } : {}),
@@ -207,7 +208,11 @@ export class Injector {
     await this.restoreServicePort(target, servicePortKey(servicePort)).catch(() => undefined);
     const body = existing ? workloadApply(before, existing, this.opts.resources) : workloadRemoval(before);
     await applyWorkload(client, before, body, FIELD_MANAGER);
-    if (!existing) await deleteConfigMap(client, before.namespace, claimsConfigMapName(before.kind, before.name));
+    if (existing) return;
+    // As a removal leaves them: the claims ConfigMap goes, the code one unless another workload uses it.
+    await deleteConfigMap(client, before.namespace, claimsConfigMapName(before.kind, before.name));
+    const code = codeConfigMapName(this.opts.build.version, this.opts.build.sha256);
+    if (!(await this.codeInUse(before.namespace, code))) await deleteConfigMap(client, before.namespace, code);
   }
 
   /**
@@ -232,12 +237,25 @@ export class Injector {
     }
   }
 
-  private moveServicePort(target: ServiceTarget, port: V1ServicePort, listenPort: number): Promise<V1Service> {
+  /**
+   * The sidecar forwards to `appPort`; should another writer have pointed the Service port elsewhere
+   * meanwhile, moving it would send their traffic to the old port, so the move gives way (and the
+   * injection is undone).
+   */
+  private moveServicePort(target: ServiceTarget, port: V1ServicePort, listenPort: number, appPort: number, workload: Workload): Promise<V1Service> {
     const key = servicePortKey(port);
     return this.patchService(target, (svc) => {
       const current = svc.spec?.ports?.find((p) => servicePortKey(p) === key);
       if (!current) throw notInterceptable('no-such-port', `Service ${target.service} no longer has port ${port.port}.`, 'Refresh and choose a port again.');
       if ((current.targetPort as unknown) === listenPort && readServiceRecord(svc)[key]) return undefined;
+      const now = resolveTargetPort(current, templateOf(workload));
+      if ('error' in now || now.appPort !== appPort) {
+        throw new CoreError({
+          kind: 'conflict',
+          message: `Port ${port.port} of Service ${target.service} was changed to target ${String(current.targetPort ?? current.port)} while Intercept was moving it (it targeted port ${appPort}).`,
+          hint: 'Intercept undid its change and left theirs; intercept again.',
+        });
+      }
       return serviceInterceptPatch(svc, current, listenPort);
     });
   }
@@ -262,6 +280,7 @@ export class Injector {
   async remove(target: Omit<ServiceTarget, 'port'>, opts: { signal?: AbortSignal } = {}, resolved?: Removal): Promise<{ workload: Workload; removedSidecar: boolean }> {
     const { client } = this.opts;
     const { service, workload, record } = resolved ?? (await this.resolveRemoval(target));
+    if (record) refuseIfPaused(workload, 'remove');
     for (const key of Object.keys(readServiceRecord(service))) {
       const port = service.spec?.ports?.find((p) => servicePortKey(p) === key);
       this.step('service', `Putting port ${key} of Service ${target.service} back`);
@@ -313,6 +332,20 @@ export class Injector {
   private async codeInUse(namespace: string, configMap: string): Promise<boolean> {
     return (await listWorkloads(this.opts.client, namespace)).some((w) => readInjection(w.object.metadata?.annotations)?.codeConfigMap === configMap);
   }
+}
+
+/**
+ * A paused Deployment takes a change of its template but rolls nothing out, so adding or removing
+ * the sidecar would only wait and then give up; refused before anything changes. (With the sidecar
+ * already there, an intercept needs no rollout and a paused Deployment is intercepted as any other.)
+ */
+function refuseIfPaused(workload: Workload, action: 'intercept' | 'remove' = 'intercept'): void {
+  if (workload.kind !== 'Deployment' || !workload.object.spec?.paused) return;
+  throw notInterceptable(
+    'paused',
+    `Deployment ${workload.name} is paused (a rollout of it is on hold), so it would not roll out ${action === 'intercept' ? 'the sidecar' : 'the removal of the sidecar'}.`,
+    `Resume it (kubectl rollout resume deployment/${workload.name} -n ${workload.namespace}), then ${action === 'intercept' ? 'intercept' : 'remove the proxy'} again${action === 'intercept' ? '; or intercept another workload' : ''}.`,
+  );
 }
 
 /** A JSON patch whose `test` failed: the API server answers 422 (or 500 on old versions) naming the test. */

@@ -44,7 +44,7 @@ export async function waitForRollout(client: KubeClient, start: Workload, opts: 
       throw new CoreError({
         kind: 'rollout-stalled',
         cause: cause ?? 'no progress',
-        message: `The rollout of ${w.kind} ${w.namespace}/${w.name} did not finish within ${Math.round(timeoutMs / 1000)} s (${progress.updated}/${progress.desired} updated, ${progress.ready} ready).`,
+        message: `The rollout of ${w.kind} ${w.namespace}/${w.name} did not finish within ${Math.round(timeoutMs / 1000)} s (${progress.updated}/${progress.desired} updated, ${progress.ready} ready)${cause ? `: ${cause}` : '.'}`,
         hint: 'Check the workload\'s events; Intercept undid its change.',
       });
     }

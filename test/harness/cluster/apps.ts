@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSidecarBuild, type SidecarBuild } from '../../../src/core/session/sidecar-build.js';
 import { repoRoot } from './kube.js';
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1DeploymentStrategy, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
 
 export interface AppShape {
   replicas?: number;
@@ -25,6 +25,10 @@ export interface AppShape {
   annotations?: Record<string, string>;
   extraServicePorts?: V1ServicePort[];
   strategy?: V1DeploymentStrategy;
+  /** The pod's and the app container's securityContext. */
+  podSecurityContext?: V1PodSecurityContext;
+  securityContext?: V1SecurityContext;
+  hostNetwork?: boolean;
 }
 
 export async function createApp(kc: KubeConfig, namespace: string, name: string, shape: AppShape = {}): Promise<{ deployment: V1Deployment; service: V1Service }> {
@@ -35,6 +39,7 @@ export async function createApp(kc: KubeConfig, namespace: string, name: string,
     image: 'registry.example/shop:1',
     ports: [{ name: 'http', containerPort }],
     readinessProbe: { httpGet: { path: '/ready', port: 'http' as never }, periodSeconds: 1 },
+    ...(shape.securityContext ? { securityContext: shape.securityContext } : {}),
   };
   const deployment = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
@@ -50,6 +55,8 @@ export async function createApp(kc: KubeConfig, namespace: string, name: string,
             ...(shape.initContainers ? { initContainers: shape.initContainers } : {}),
             containers: [...(shape.before ?? []), app, ...(shape.after ?? [])],
             terminationGracePeriodSeconds: 5,
+            ...(shape.podSecurityContext ? { securityContext: shape.podSecurityContext } : {}),
+            ...(shape.hostNetwork ? { hostNetwork: true } : {}),
           },
         },
       },
