@@ -25,13 +25,13 @@ export type ViewId = (typeof ViewId)[keyof typeof ViewId];
 
 /** Context keys for `when` clauses. */
 export const ContextKey = {
-  /** 'ok' | 'no-kubeconfig' | 'unreachable' | 'error': what the Services view can show. */
+  /** 'ok', or the kind of failure that keeps the Services view from showing the cluster (its welcome content). */
   clusterState: 'intercept.clusterState',
   /** True while this window holds at least one intercept. */
   intercepting: 'intercept.intercepting',
 } as const;
 
-export type ClusterState = 'ok' | 'no-kubeconfig' | 'unreachable' | 'error';
+export type ClusterState = 'ok' | 'no-kubeconfig' | 'bad-kubeconfig' | 'unreachable' | 'tls' | 'unauthorized';
 
 /**
  * Tree items' contextValues, `intercept.<kind>[.<state>]`, matched by `viewItem =~ /.../` in

@@ -103,9 +103,13 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
     this.watches.set(namespace, w);
   }
 
+  /**
+   * The welcome content says what to do for each kind of failure; the failure itself (the file, the
+   * server) goes in the view's description, since a view message would hide the welcome content.
+   */
   private setClusterState(state: ClusterState, failure?: CoreFailure): void {
     void vscode.commands.executeCommand('setContext', ContextKey.clusterState, state);
-    if (this.view) this.view.message = failure ? `${failure.message} ${failure.hint}` : undefined;
+    if (this.view) this.view.description = failure?.message;
   }
 
   async getChildren(node?: ServicesTreeNode): Promise<ServicesTreeNode[]> {
@@ -114,7 +118,7 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
     } catch (err) {
       if (!(err instanceof CoreError)) throw err;
       if (CLUSTER_FAILURES.has(err.failure.kind) && (!node || node.kind === 'context')) {
-        this.setClusterState(err.failure.kind === 'no-kubeconfig' || err.failure.kind === 'bad-kubeconfig' ? 'no-kubeconfig' : 'unreachable', err.failure);
+        this.setClusterState(err.failure.kind as ClusterState, err.failure);
         return [];
       }
       return [new MessageNode(err.failure.message, err.failure.hint, 'error')];
