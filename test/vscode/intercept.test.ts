@@ -3,10 +3,12 @@
 // with the sample's debug session running (the port found with no question), the header in the
 // status bar, a claimed request stopping on a breakpoint in the handler, the request log, a
 // teammate's claim shown with their name, a held value refused naming its holder, Stop from the
-// status bar, and a window reload releasing every claim.
+// status bar, a window reload releasing every claim, and what a developer with only the documented
+// Role sees: a namespace they may not read names the missing permission, and a local port with
+// nothing listening turns the status bar into a warning and says so in the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
@@ -18,6 +20,7 @@ import { readWorkload } from '../../src/core/kube/workload-api.js';
 import { builtSidecar, createApp, startLocalServer } from '../harness/cluster/apps.js';
 import { createTestNamespace, deleteNamespace, kubeconfigPath, loadKubeConfig, waitFor } from '../harness/cluster/kube.js';
 import { PodRunner } from '../harness/cluster/pod-runner.js';
+import { developerWithDocumentedRole } from '../harness/cluster/rbac.js';
 import { requestService } from '../harness/cluster/service.js';
 import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
 import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
@@ -188,6 +191,35 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
     } finally {
       await program.close();
     }
+  });
+
+  void test('as a developer with only the documented Role: a forbidden namespace names the permission; nothing on the local port warns', { timeout: TIMEOUT }, async (t) => {
+    const { folder, port } = await workspace();
+    const kubeconfig = path.join(folder, '..', `${path.basename(folder)}.kubeconfig`);
+    writeFileSync(kubeconfig, (await developerWithDocumentedRole(kc, ns, 'dev')).exportConfig());
+    // The proxy is in place already, so this intercept changes nothing and asks nothing.
+    await new Injector({ client, build: await builtSidecar() }).inject({ namespace: ns, service: 'orders', port: 80 });
+    const other = `${ns}-other`;
+    const options = editorOptions(folder, port);
+    await withWorkbench(t, { ...options, env: { ...options.env, KUBECONFIG: kubeconfig }, settings: { ...options.settings, 'intercept.namespaces': [ns, other] } }, async (wb) => {
+      await wb.openView('Kubernetes Services');
+      await wb.treeItem(other).click();
+      const refusal = wb.treeItem(new RegExp(`^Forbidden: you may not list services in namespace "${other}"`));
+      await refusal.waitFor({ state: 'visible', timeout: 60_000 });
+
+      await interceptFromTree(wb);
+      await headerShown(wb);
+      // Nothing listens on the port the launch configuration names: the claimed request fails, and
+      // the editor says why.
+      const answer = await requestService(ns, 'orders', 80, { path: '/nobody-home', headers: { [HEADER]: VALUE }, timeoutMs: 60_000 });
+      assert.equal(answer.status, 502);
+      const warning = await waitUntil('a warning in the status bar', 60_000, async () => (await wb.statusBarTexts()).find((s) => s.includes(`nothing on localhost:${port}`)));
+      assert.match(warning, new RegExp(`${HEADER}: ${VALUE}`));
+      await wb.runCommand('Intercept: Show Log');
+      await wb.waitForOutput('Intercept', new RegExp(`found nothing at 127\\.0\\.0\\.1:${port}`));
+      await wb.runCommand('Intercept: Stop Intercept');
+      await waitForReleased('no claim of ana-test after Stop from the palette');
+    });
   });
 
   /** Another developer intercepting the same service with the core, as their editor would. */
