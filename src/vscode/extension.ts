@@ -32,6 +32,7 @@ let shutdown: (() => Promise<void>) | undefined;
 
 // activate only composes: it creates the parts and hands every disposable to the context.
 export function activate(context: vscode.ExtensionContext): InterceptApi {
+  const activating = performance.now();
   const log = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
   let build: Promise<SidecarBuild> | undefined;
   const sidecarBuild = () => (build ??= loadSidecarBuild(path.join(context.extensionPath, 'proxy-image', 'dist', 'intercept-proxy.js'), VERSION));
@@ -113,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     await intercepts.stopAll();
     await tree.shutdown();
   };
-  log.info(`Intercept activated (version ${VERSION})`);
+  log.info(`Intercept activated (version ${VERSION}) in ${Math.round(performance.now() - activating)} ms`);
   return {
     kubeContexts(kubeconfigEnv = process.env.KUBECONFIG) {
       try {

@@ -105,9 +105,9 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
   }
 
   const headerShown = (wb: Workbench) =>
-    waitUntil(`the status bar showing "${HEADER}: ${VALUE}"`, 120_000, async () => (await wb.statusBarTexts()).find((t) => t.includes(`${HEADER}: ${VALUE}`) && !/connecting/.test(t)));
+    waitUntil(`the status bar showing "${HEADER}: ${VALUE}"`, 120_000, async () => (await wb.statusBarTexts()).find((t) => t.includes(`${HEADER}: ${VALUE}`) && !/connecting|paused/.test(t)));
 
-  void test('intercept with the debug session running: breakpoint hit by a claimed request, others answered by pods, request logged, stop from the status bar', { timeout: TIMEOUT }, async (t) => {
+  void test('intercept with the debug session running: breakpoint hit by a claimed request, others answered by pods, request logged, paused while the session is gone, stop from the status bar', { timeout: TIMEOUT }, async (t) => {
     const { folder, port } = await workspace();
     await withWorkbench(t, editorOptions(folder, port), async (wb) => {
       await wb.openView('Kubernetes Services');
@@ -150,6 +150,18 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       await wb.openView('Intercepted Requests');
       await wb.treeItem(/GET \/from-the-cluster/).waitFor({ state: 'visible', timeout: 30_000 });
 
+      // The debug session ends: the intercept pauses (the claim released, so the team's pods answer),
+      // and claims again when the same launch configuration starts.
+      await wb.runCommand('Debug: Stop');
+      await waitUntil('the status bar saying paused', 60_000, async () => (await wb.statusBarTexts()).find((s) => s.includes(`${HEADER}: ${VALUE}`) && s.includes('paused')));
+      await waitForReleased('the claim released while paused');
+      const whilePaused = await requestService(ns, 'orders', 80, { path: '/while-paused', headers: { [HEADER]: VALUE }, timeoutMs: 30_000 });
+      assert.match(whilePaused.body.toString(), /"pod"/);
+      await wb.runCommand('Debug: Start Debugging');
+      await waitUntil('the debugged program listening again', 90_000, local);
+      await headerShown(wb);
+      await waitFor('the claim on every pod again', async () => ((await claimsOnPods()).filter((c) => c.includes(` ${VALUE} connected`)).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+
       // A teammate's claim shows in the tree with their name.
       const bob = await teammate('bob@laptop', 'bob-1');
       try {
@@ -184,7 +196,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
         }
         await interceptFromTree(wb);
         await headerShown(wb);
-        await waitFor('the claim on every pod', async () => ((await claimsOnPods()).filter((c) => c.includes(`${VALUE} connected`)).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+        await waitFor('the claim on every pod', async () => ((await claimsOnPods()).filter((c) => c.includes(` ${VALUE} connected`)).length === 2 ? true : undefined), { timeoutMs: 60_000 });
         await wb.runCommand('Developer: Reload Window');
         await waitForReleased('no claim of ana-test left after the reload');
       });

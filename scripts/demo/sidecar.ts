@@ -7,11 +7,11 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import path from 'node:path';
-import { TunnelClient } from '../src/core/tunnel/tunnel-client';
-import { TunnelError } from '../src/core/tunnel/errors';
-import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../src/protocol/constants';
+import { TunnelClient } from '../../src/core/tunnel/tunnel-client';
+import { TunnelError } from '../../src/core/tunnel/errors';
+import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
 
-const bundle = path.resolve(__dirname, '../proxy-image/dist/intercept-proxy.js');
+const bundle = path.resolve(__dirname, '../../proxy-image/dist/intercept-proxy.js');
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
