@@ -8,7 +8,7 @@
 // nothing listening turns the status bar into a warning and says so in the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
@@ -125,7 +125,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       const asked = await wb.answerDialog(/Intercept orders:80\?/, 'Intercept', 60_000);
       assert.match(asked, /adds its proxy container to Deployment\/orders/);
       const shown = await headerShown(wb);
-      t.diagnostic(`right-click to header in the status bar: ${Date.now() - t0} ms (includes the confirmation and the first injection)`);
+      t.diagnostic(`right-click to header in the status bar: ${Date.now() - t0} ms (includes the confirmation and the first injection); .vsix ${(statSync(vsix).size / 1024).toFixed(0)} KiB`);
       assert.match(shown, new RegExp(`${HEADER}: ${VALUE}`));
 
       // Without the header: a pod answers, nothing pauses.

@@ -120,16 +120,12 @@ export async function waitUntil<T>(what: string, timeoutMs: number, check: () =>
   }
 }
 
-/** Packages the extension with vsce (only what .vscodeignore lets in) into `outDir`. */
+/** Packages the extension with `npm run package` (a build, then vsce with only what .vscodeignore lets in) into `outDir`. */
 export async function packageVsix(outDir: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   const out = path.join(outDir, `${pkg.name}-${pkg.version}.vsix`);
-  const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  await execFileP(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], {
-    cwd: REPO_ROOT,
-    timeout: 120_000,
-  });
+  await execFileP('npm', ['run', 'package', '--', '--out', out], { cwd: REPO_ROOT, timeout: 180_000 });
   return out;
 }
 
