@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     build: sidecarBuild,
     developer: developerName(),
     image: () => readSettings().proxyImage || undefined,
+    graceSeconds: () => readSettings().gracePeriodSeconds,
   });
   const tree = new ServicesTree(connection, intercepts, () => readSettings().namespaces, log);
   const servicesView = vscode.window.createTreeView(ViewId.services, { treeDataProvider: tree, showCollapseAll: true });

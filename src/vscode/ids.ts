@@ -57,6 +57,7 @@ export const Setting = {
   headerName: 'headerName',
   headerValue: 'headerValue',
   proxyImage: 'proxyImage',
+  gracePeriodSeconds: 'gracePeriodSeconds',
   onDebugSessionEnd: 'onDebugSessionEnd',
   namespaces: 'namespaces',
   context: 'context',

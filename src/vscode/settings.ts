@@ -7,6 +7,8 @@ export interface Settings {
   /** Empty: the generated value of this machine. */
   readonly headerValue: string;
   readonly proxyImage: string;
+  /** Seconds; undefined: the sidecar's default. */
+  readonly gracePeriodSeconds: number | undefined;
   readonly onDebugSessionEnd: OnDebugSessionEnd;
   /** Namespaces shown in the tree; empty: all the user may list. */
   readonly namespaces: readonly string[];
@@ -21,10 +23,15 @@ export function readSettings(): Settings {
     headerName: c.get<string>(Setting.headerName, 'x-intercept-id').trim() || 'x-intercept-id',
     headerValue: c.get<string>(Setting.headerValue, '').trim(),
     proxyImage: c.get<string>(Setting.proxyImage, '').trim(),
+    gracePeriodSeconds: positiveSeconds(c.get<number>(Setting.gracePeriodSeconds, 0)),
     onDebugSessionEnd: end === 'keep' || end === 'stop' ? end : 'pause',
     namespaces: c.get<string[]>(Setting.namespaces, []).filter((n) => typeof n === 'string' && n.length > 0),
     context: c.get<string>(Setting.context, '').trim(),
   };
+}
+
+function positiveSeconds(n: unknown): number | undefined {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 export function affectsSettings(e: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {

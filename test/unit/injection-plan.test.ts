@@ -75,6 +75,17 @@ describe('injection plan', () => {
     assert.equal(c.ports?.some((p) => p.containerPort === record.controlPort), false, 'the control port is not declared');
   });
 
+  it('gives the sidecar the grace period chosen at the first injection, and keeps it when a port is added later', () => {
+    const first = planInjection(template(), undefined, 8080, { ...settings, graceSeconds: 45 });
+    assert.equal(first.record.graceSeconds, 45);
+    assert.deepEqual(sidecarContainer(first.record).args?.slice(-2), ['--grace', '45']);
+    const second = planInjection(template(), first.record, 9090, { ...settings, graceSeconds: 5 });
+    assert.equal(second.record.graceSeconds, 45, 'teammates\' sidecar keeps its grace');
+    const none = planInjection(template(), undefined, 8080, settings);
+    assert.equal(none.record.graceSeconds, undefined);
+    assert.ok(!sidecarContainer(none.record).args?.includes('--grace'), 'the sidecar\'s own default otherwise');
+  });
+
   it('records the injection on the workload so it can be read back', () => {
     const { record } = planInjection(template(), undefined, 8080, settings);
     const body = workloadApply({ kind: 'Deployment', name: 'shop', namespace: 'ns', object: {} }, record) as { metadata: { annotations: Record<string, string> } };

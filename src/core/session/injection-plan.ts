@@ -34,6 +34,8 @@ export interface InjectionRecord {
   readonly controlPort: number;
   readonly healthPort: number;
   readonly ports: readonly PortMapping[];
+  /** The sidecar's `--grace` in seconds, when the first injection chose one (else its default). */
+  readonly graceSeconds?: number;
 }
 
 export interface SidecarSettings {
@@ -44,6 +46,8 @@ export interface SidecarSettings {
   readonly codeConfigMap: string;
   readonly claimsConfigMap: string;
   readonly resources?: SidecarResources;
+  /** How long the sidecar keeps a claim (and holds its requests) after its tunnel drops. */
+  readonly graceSeconds?: number;
 }
 
 export interface SidecarResources {
@@ -140,6 +144,7 @@ export function planInjection(
     controlPort,
     healthPort,
     ports,
+    ...(base.graceSeconds !== undefined ? { graceSeconds: base.graceSeconds } : {}),
   };
   return { record, changed: true, listenPort };
 }
@@ -157,6 +162,7 @@ export function sidecarContainer(record: InjectionRecord, resources: SidecarReso
       String(record.healthPort),
       '--claims-dir',
       CLAIMS_MOUNT,
+      ...(record.graceSeconds !== undefined ? ['--grace', String(record.graceSeconds)] : []),
     ],
     env: Object.entries(SIDECAR_ENV).map(([name, value]) => ({ name, value })),
     ports: record.ports.map((m) => ({ containerPort: m.listenPort, protocol: 'TCP' })),

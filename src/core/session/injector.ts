@@ -49,6 +49,8 @@ export interface InjectorOptions {
   readonly build: SidecarBuild;
   readonly image?: string;
   readonly resources?: SidecarResources;
+  /** The sidecar's grace period for dropped tunnels, set when the sidecar is first added. */
+  readonly graceSeconds?: number;
   readonly onEvent?: (e: InjectEvent) => void;
   readonly rollout?: Pick<RolloutWaitOptions, 'stallAfterMs' | 'timeoutMs' | 'everyMs'>;
   readonly endpointsTimeoutMs?: number;
@@ -141,6 +143,7 @@ export class Injector {
       image: this.opts.image ?? DEFAULT_SIDECAR_IMAGE,
       codeConfigMap: codeConfigMapName(build.version, build.sha256),
       claimsConfigMap: claimsConfigMapName(workload.kind, workload.name),
+      ...(this.opts.graceSeconds !== undefined ? { graceSeconds: this.opts.graceSeconds } : {}),
     });
 
     if (plan.changed) refuseIfPaused(workload);

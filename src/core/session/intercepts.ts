@@ -25,6 +25,8 @@ export interface InterceptsOptions {
   readonly developer: string;
   /** Another sidecar image than the stock Node one. */
   readonly image?: () => string | undefined;
+  /** The sidecar's grace period for dropped tunnels, when this window adds the sidecar to a workload. */
+  readonly graceSeconds?: () => number | undefined;
 }
 
 export interface StartOptions {
@@ -125,7 +127,14 @@ export class Intercepts extends EventEmitter<InterceptsEvents> {
 
   private async injector(onEvent?: (e: InjectEvent) => void): Promise<Injector> {
     const image = this.opts.image?.();
-    return new Injector({ client: this.opts.client(), build: await this.opts.build(), ...(image ? { image } : {}), ...(onEvent ? { onEvent } : {}) });
+    const graceSeconds = this.opts.graceSeconds?.();
+    return new Injector({
+      client: this.opts.client(),
+      build: await this.opts.build(),
+      ...(image ? { image } : {}),
+      ...(graceSeconds !== undefined ? { graceSeconds } : {}),
+      ...(onEvent ? { onEvent } : {}),
+    });
   }
 
   /** What an intercept of `target` would change; reads only. */
