@@ -7,7 +7,7 @@
 // npm run demo -- --walkthrough: does the same steps by itself in headless Chromium, writes a
 // screenshot of each to docs/walkthrough/, prints the timings, and ends.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import { createApp } from '../../test/harness/cluster/apps.js';
 import { createTestNamespace, deleteNamespace, kubeconfigPath, loadKubeConfig, repoRoot } from '../../test/harness/cluster/kube.js';
 import { PodRunner } from '../../test/harness/cluster/pod-runner.js';
 import { freePort, startCodeServer } from '../../test/harness/vscode/codeServer.js';
+import { markedLine } from '../../test/harness/vscode/marked-line.js';
 import { openServiceEntry } from './service-entry.mjs';
 import { walkthrough } from './walkthrough.mjs';
 
@@ -78,7 +79,7 @@ try {
     settings: { 'intercept.namespaces': [namespace], 'intercept.headerValue': VALUE },
   });
   cleanups.push(() => server.stop());
-  const handlerLine = readFileSync(path.join(workspace, 'server.mjs'), 'utf8').split('\n').findIndex((l) => l.includes('BREAKPOINT')) + 1;
+  const handlerLine = markedLine(path.join(workspace, 'server.mjs'));
 
   if (flags.walkthrough) {
     const out = path.join(repoRoot, 'docs', 'walkthrough');

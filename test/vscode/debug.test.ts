@@ -4,17 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, freePort, waitUntil } from '../harness/vscode/codeServer.js';
+import { markedLine } from '../harness/vscode/marked-line.js';
 import { withWorkbench } from '../harness/vscode/workbench.js';
 
 const APP = path.join(REPO_ROOT, 'test', 'fixtures', 'debug-app');
 const APP_FILE = 'server.mjs';
-const breakpointLine =
-  readFileSync(path.join(APP, APP_FILE), 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes('BREAKPOINT')) + 1;
+const breakpointLine = markedLine(path.join(APP, APP_FILE));
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -8,7 +8,7 @@
 // nothing listening turns the status bar into a warning and says so in the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
@@ -23,14 +23,12 @@ import { PodRunner } from '../harness/cluster/pod-runner.js';
 import { developerWithDocumentedRole } from '../harness/cluster/rbac.js';
 import { requestService } from '../harness/cluster/service.js';
 import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
+import { markedLine } from '../harness/vscode/marked-line.js';
 import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'orders-workspace');
 const HANDLER_FILE = 'server.mjs';
-const breakpointLine =
-  readFileSync(path.join(FIXTURE, HANDLER_FILE), 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes('BREAKPOINT')) + 1;
+const breakpointLine = markedLine(path.join(FIXTURE, HANDLER_FILE));
 const HEADER = 'x-intercept-id';
 const VALUE = 'ana-test';
 const TIMEOUT = 420_000;

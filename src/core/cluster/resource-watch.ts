@@ -4,8 +4,8 @@
 // so a missed event never leaves it stale for long.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Watch } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/kube-client';
+import { watchOnce } from '../kube/watch-once';
 import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../session/names';
 import { backoffDelay, DEFAULT_BACKOFF } from '../tunnel/backoff';
 
@@ -60,7 +60,6 @@ export class NamespaceWatch extends EventEmitter<NamespaceWatchEvents> {
   }
 
   private async watchForever(w: Watched): Promise<void> {
-    const watch = new Watch(this.client.kc);
     let failures = 0;
     while (!this.stopped) {
       let resourceVersion: string | undefined;
@@ -73,24 +72,20 @@ export class NamespaceWatch extends EventEmitter<NamespaceWatchEvents> {
         await this.pause(failures);
         continue;
       }
-      const ended = new Promise<unknown>((resolve) => {
-        watch
-          .watch(
-            w.path(this.namespace),
-            { ...(w.labelSelector ? { labelSelector: w.labelSelector } : {}), ...(resourceVersion ? { resourceVersion } : {}), allowWatchBookmarks: true },
-            (phase: string) => {
-              if (phase === 'BOOKMARK') return;
-              failures = 0;
-              this.emit('changed');
-            },
-            resolve,
-          )
-          .then((abort) => {
-            this.aborts.add(abort);
-            if (this.stopped) abort.abort();
-          })
-          .catch(resolve);
-      });
+      const ended = watchOnce(
+        this.client.kc,
+        w.path(this.namespace),
+        { labelSelector: w.labelSelector, resourceVersion, allowWatchBookmarks: true },
+        (phase) => {
+          if (phase === 'BOOKMARK') return;
+          failures = 0;
+          this.emit('changed');
+        },
+        (abort) => {
+          this.aborts.add(abort);
+          if (this.stopped) abort.abort();
+        },
+      );
       const err = await ended;
       if (this.stopped) break;
       if (err instanceof Error) this.emit('error', err);

@@ -3,9 +3,10 @@
 // so a missed event never leaves a stale pod behind.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Watch, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { backoffDelay, DEFAULT_BACKOFF } from '../tunnel/backoff';
 import type { KubeClient } from './kube-client';
+import { watchOnce } from './watch-once';
 
 export interface PodWatchEvents {
   pods: [pods: ReadonlyMap<string, V1Pod>];
@@ -59,30 +60,25 @@ export class PodWatch extends EventEmitter<PodWatchEvents> {
   private async watchForever(startRv: string): Promise<void> {
     let rv = startRv;
     let failures = 0;
-    const watch = new Watch(this.client.kc);
     while (!this.stopped) {
-      const ended = new Promise<unknown>((resolve) => {
-        watch
-          .watch(
-            `/api/v1/namespaces/${this.namespace}/pods`,
-            { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
-            (phase: string, pod: V1Pod) => {
-              if (pod?.metadata?.resourceVersion) rv = pod.metadata.resourceVersion;
-              const name = pod?.metadata?.name;
-              if (!name || phase === 'BOOKMARK') return;
-              failures = 0;
-              if (phase === 'DELETED') this.pods.delete(name);
-              else this.pods.set(name, pod);
-              this.emit('pods', this.pods);
-            },
-            resolve,
-          )
-          .then((abort) => {
-            this.abort = abort;
-            if (this.stopped) abort.abort();
-          })
-          .catch(resolve);
-      });
+      const ended = watchOnce<V1Pod>(
+        this.client.kc,
+        `/api/v1/namespaces/${this.namespace}/pods`,
+        { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
+        (phase, pod) => {
+          if (pod?.metadata?.resourceVersion) rv = pod.metadata.resourceVersion;
+          const name = pod?.metadata?.name;
+          if (!name || phase === 'BOOKMARK') return;
+          failures = 0;
+          if (phase === 'DELETED') this.pods.delete(name);
+          else this.pods.set(name, pod);
+          this.emit('pods', this.pods);
+        },
+        (abort) => {
+          this.abort = abort;
+          if (this.stopped) abort.abort();
+        },
+      );
       const err = await ended;
       if (this.stopped) break;
       if (err instanceof Error) this.emit('error', err);
