@@ -51,6 +51,7 @@ describe('pointing cluster addresses at the local forwards', () => {
     'orders', // a host without a port outside a URL
     'orders:80801',
     'myorders:8080',
+    'db_orders:8080', // part of a longer word
     'orders-v2:8080',
     'user-orders:8080@x',
     '10.96.0.10:8080',
