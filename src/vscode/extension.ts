@@ -9,8 +9,10 @@ import { VERSION } from '../core/version';
 import { ClusterConnection } from './cluster-connection';
 import { copyCurlCommand, copyHeaderCommand, removeProxyCommand, statusBarMenuCommand, stopCommand } from './commands/intercept-actions';
 import { interceptCommand } from './commands/intercept-command';
+import { writeEnvFileCommand } from './commands/env-file-command';
 import { chooseNamespacesCommand, switchContextCommand } from './commands/view-commands';
 import { curlCommand } from './curl';
+import { ClusterEnvironmentProvider } from './debug/cluster-environment';
 import { DebugLink } from './debug/debug-link';
 import { DebugSessions } from './debug/debug-sessions';
 import { CommandId, OUTPUT_CHANNEL_NAME, Setting, ViewId } from './ids';
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
   const statusBar = new InterceptStatusBar(intercepts);
   const sessions = new DebugSessions();
   const debugLink = new DebugLink(intercepts, log);
+  const clusterEnvironment = new ClusterEnvironmentProvider(debugLink, connection, context.workspaceState, log);
   const actions = { intercepts, tree, statusBar, connection, build: sidecarBuild, log };
   const interceptDeps = {
     intercepts,
@@ -85,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     statusBar,
     sessions,
     debugLink,
+    clusterEnvironment,
     command(CommandId.showLog, () => log.show()),
     command(CommandId.refresh, () => {
       connection.reload();
@@ -105,6 +109,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
       if (node) await vscode.env.clipboard.writeText(curlCommand(node.intercept, node.request.method, node.request.path));
     }),
     command(CommandId.clearRequestLog, () => requestLog.clear()),
+    command(CommandId.writeEnvFile, (node) => writeEnvFileCommand(actions, node)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsSettings(e, Setting.context)) connection.reload();
       else if (affectsSettings(e, Setting.namespaces)) tree.refresh();

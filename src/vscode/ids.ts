@@ -14,6 +14,7 @@ export const CommandId = {
   showRequestLog: 'intercept.showRequestLog',
   copyRequestAsCurl: 'intercept.copyRequestAsCurl',
   clearRequestLog: 'intercept.clearRequestLog',
+  writeEnvFile: 'intercept.writeEnvFile',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
@@ -61,6 +62,7 @@ export const Setting = {
   onDebugSessionEnd: 'onDebugSessionEnd',
   namespaces: 'namespaces',
   context: 'context',
+  debugWithClusterEnvironment: 'debugWithClusterEnvironment',
 } as const;
 
 export type OnDebugSessionEnd = 'keep' | 'pause' | 'stop';

@@ -12,6 +12,8 @@ export interface Settings {
   readonly onDebugSessionEnd: OnDebugSessionEnd;
   /** Namespaces shown in the tree; empty: all the user may list. */
   readonly namespaces: readonly string[];
+  /** Debug sessions tied to an intercept get the workload's environment. */
+  readonly debugWithClusterEnvironment: boolean;
   /** The kubeconfig context; empty: the kubeconfig's current context. */
   readonly context: string;
 }
@@ -27,6 +29,7 @@ export function readSettings(): Settings {
     onDebugSessionEnd: end === 'keep' || end === 'stop' ? end : 'pause',
     namespaces: c.get<string[]>(Setting.namespaces, []).filter((n) => typeof n === 'string' && n.length > 0),
     context: c.get<string>(Setting.context, '').trim(),
+    debugWithClusterEnvironment: c.get<boolean>(Setting.debugWithClusterEnvironment, false) === true,
   };
 }
 

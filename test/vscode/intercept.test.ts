@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CoreV1Api, type V1EnvVar } from '@kubernetes/client-node';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
 import { Injector } from '../../src/core/session/injector.js';
 import { InterceptSession } from '../../src/core/session/intercept-session.js';
@@ -32,6 +33,15 @@ const breakpointLine = markedLine(path.join(FIXTURE, HANDLER_FILE));
 const HEADER = 'x-intercept-id';
 const VALUE = 'ana-test';
 const TIMEOUT = 420_000;
+/** The orders container's environment in the cluster: literal, ConfigMap, Secret, fieldRef, $(VAR), and a PORT the launch configuration overrides. */
+const ORDERS_ENV: V1EnvVar[] = [
+  { name: 'LOG_LEVEL', value: 'debug' },
+  { name: 'PORT', value: '8080' },
+  { name: 'FEATURE', valueFrom: { configMapKeyRef: { name: 'orders-config', key: 'FEATURE' } } },
+  { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-db', key: 'password' } } },
+  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  { name: 'GREETING', value: 'hello from $(POD_NAME)' },
+];
 
 describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
   const kc = loadKubeConfig();
@@ -44,7 +54,10 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
   before(async () => {
     ns = await createTestNamespace(kc, 'editor');
     runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
-    await createApp(kc, ns, 'orders', { replicas: 2, servicePort: 80, targetPort: 'http' });
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'orders-config' }, data: { FEATURE: 'new-checkout' } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'orders-db' }, stringData: { password: 's3cret!' } } });
+    await createApp(kc, ns, 'orders', { replicas: 2, servicePort: 80, targetPort: 'http', env: ORDERS_ENV });
     await runner.waitForRunning(2, 60_000);
     vsix = await packageVsix(scratch);
   });
@@ -229,6 +242,35 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       await wb.waitForOutput('Intercept', new RegExp(`found nothing at 127\\.0\\.0\\.1:${port}`));
       await wb.runCommand('Intercept: Stop Intercept');
       await waitForReleased('no claim of ana-test after Stop from the palette');
+    });
+  });
+
+  void test('debug with the cluster\'s environment: the session started from the intercept gets the pod\'s environment, Secrets after one question, its own PORT kept', { timeout: TIMEOUT }, async (t) => {
+    const { folder, port } = await workspace();
+    // The proxy is in place already, so this intercept asks nothing before the debug session.
+    await new Injector({ client, build: await builtSidecar() }).inject({ namespace: ns, service: 'orders', port: 80 });
+    const options = editorOptions(folder, port);
+    await withWorkbench(t, { ...options, settings: { ...options.settings, 'intercept.debugWithClusterEnvironment': true } }, async (wb) => {
+      await interceptFromTree(wb);
+      await headerShown(wb);
+      // No debug session runs: the intercept offers to start the configuration its port came from.
+      const offer = await wb.waitForNotification(/No debug session runs: start "Debug orders"\?/, 60_000);
+      await offer.getByRole('button', { name: 'Start Debugging' }).click();
+      await wb.answerDialog(/Include the Secrets of Deployment orders/, 'Include Secrets', 60_000);
+      await waitUntil('the debugged program listening on its own PORT', 90_000, startLocalProbe(port));
+
+      const answer = await requestService(ns, 'orders', 80, { path: '/env', headers: { [HEADER]: VALUE }, timeoutMs: 60_000 });
+      assert.equal(answer.status, 200);
+      const env = JSON.parse(answer.body.toString()) as Record<string, string | null>;
+      const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=orders' })).items.map((p) => p.metadata!.name!);
+      assert.ok(pods.includes(env.POD_NAME ?? ''), `POD_NAME ${env.POD_NAME} is one of the pods ${pods.join(', ')}`);
+      assert.deepEqual(env, { LOG_LEVEL: 'debug', FEATURE: 'new-checkout', DB_PASSWORD: 's3cret!', POD_NAME: env.POD_NAME, GREETING: `hello from ${env.POD_NAME}` });
+      await wb.runCommand('Intercept: Show Log');
+      const log = await wb.waitForOutput('Intercept', /kept from the launch configuration: PORT/);
+      assert.doesNotMatch(log, /s3cret!/, 'no Secret value in the log');
+      await wb.runCommand('Intercept: Stop Intercept');
+      await waitForReleased('no claim of ana-test after Stop');
+      await wb.runCommand('Debug: Stop');
     });
   });
 

@@ -25,7 +25,7 @@ export interface ActionDeps {
 }
 
 /** The intercept a command means: the node's, else the only one, else a pick among this window's. */
-async function interceptFor(deps: ActionDeps, node: ServicesTreeNode | Intercept | undefined): Promise<Intercept | undefined> {
+export async function interceptFor(deps: ActionDeps, node: ServicesTreeNode | Intercept | undefined): Promise<Intercept | undefined> {
   const { intercepts } = deps;
   if (node instanceof Intercept) return node;
   if (node?.kind === 'port') return intercepts.find(node.service.namespace, node.service.name, node.port.port);

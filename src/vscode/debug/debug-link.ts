@@ -28,6 +28,14 @@ export class DebugLink implements vscode.Disposable {
     else this.links.delete(i.id);
   }
 
+  /** The intercept tied to a launch configuration (by name, in this folder), if any. */
+  interceptFor(launch: string, folder: vscode.WorkspaceFolder | undefined): Intercept | undefined {
+    return this.intercepts.list().find((i) => {
+      const l = this.links.get(i.id);
+      return l !== undefined && l.launch === launch && (l.folder === undefined || l.folder === folder?.uri.toString());
+    });
+  }
+
   private matching(s: vscode.DebugSession): Intercept[] {
     if (s.parentSession) return [];
     return this.intercepts.list().filter((i) => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSidecarBuild, type SidecarBuild } from '../../../src/core/session/sidecar-build.js';
 import { repoRoot } from './kube.js';
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1EnvFromSource, type V1EnvVar, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
 
 export interface AppShape {
   replicas?: number;
@@ -29,6 +29,9 @@ export interface AppShape {
   podSecurityContext?: V1PodSecurityContext;
   securityContext?: V1SecurityContext;
   hostNetwork?: boolean;
+  /** The app container's environment. */
+  env?: V1EnvVar[];
+  envFrom?: V1EnvFromSource[];
 }
 
 export async function createApp(kc: KubeConfig, namespace: string, name: string, shape: AppShape = {}): Promise<{ deployment: V1Deployment; service: V1Service }> {
@@ -40,6 +43,8 @@ export async function createApp(kc: KubeConfig, namespace: string, name: string,
     ports: [{ name: 'http', containerPort }],
     readinessProbe: { httpGet: { path: '/ready', port: 'http' as never }, periodSeconds: 1 },
     ...(shape.securityContext ? { securityContext: shape.securityContext } : {}),
+    ...(shape.env ? { env: shape.env } : {}),
+    ...(shape.envFrom ? { envFrom: shape.envFrom } : {}),
   };
   const deployment = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
