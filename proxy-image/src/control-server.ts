@@ -194,7 +194,7 @@ export class ControlServer {
       return {
         status: 426,
         error: 'protocol-version',
-        message: `Outbound sessions need Intercept protocol ${OUTBOUND_PROTOCOL_VERSION} or later; this sidecar speaks ${SUPPORTED_PROTOCOLS.join(', ')}. Update the extension or the sidecar so that both match.`,
+        message: `Outbound sessions need Intercept protocol ${OUTBOUND_PROTOCOL_VERSION} or later; this sidecar speaks ${SUPPORTED_PROTOCOLS.join(' and ')}. Update the extension or the sidecar so that both match.`,
         extra: { supported: SUPPORTED_PROTOCOLS },
       };
     }
@@ -253,7 +253,7 @@ export class ControlServer {
       return {
         status: 426,
         error: 'protocol-version',
-        message: `This sidecar speaks Intercept tunnel protocol ${SUPPORTED_PROTOCOLS.join(', ')}, the client sent ${version ?? 'none'}. Update the extension or the sidecar so that both match.`,
+        message: `This sidecar speaks Intercept tunnel protocol ${SUPPORTED_PROTOCOLS.join(' and ')}, the client sent ${version ?? 'none'}. Update the extension or the sidecar so that both match.`,
         extra: { supported: SUPPORTED_PROTOCOLS },
       };
     }
