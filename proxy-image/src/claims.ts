@@ -231,6 +231,17 @@ export class ClaimRegistry<L> {
     for (const [key, a] of this.announced) if (!current.has(key)) this.endAnnouncement(a, 'no longer announced in the claims folder');
   }
 
+  /**
+   * A claim that `lease` holds now, connected or in its grace period (a released or expired claim is
+   * no longer in the table): what lets that holder open outbound streams.
+   */
+  heldBy(lease: string): ClaimRecord<L> | undefined {
+    for (const headers of this.byPort.values()) {
+      for (const values of headers.values()) for (const r of values.values()) if (r.kind === 'tunnel' && r.lease === lease) return r;
+    }
+    return undefined;
+  }
+
   list(): ClaimInfo[] {
     const out: ClaimInfo[] = [];
     for (const headers of this.byPort.values()) for (const values of headers.values()) for (const r of values.values()) out.push(infoOf(r));

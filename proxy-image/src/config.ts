@@ -33,6 +33,12 @@ export interface ProxyConfig {
   readonly tunnelTimeoutMs: number;
   /** Folder of announced claims (a mounted ConfigMap), or null: no announced claims. */
   readonly claimsDir: string | null;
+  /** Whether developers holding a claim may open outbound streams (dialed from this pod). */
+  readonly outbound: boolean;
+  /** Outbound streams one outbound session may have open at once. */
+  readonly outboundMaxStreams: number;
+  /** How long an outbound stream's destination has to accept the connection. */
+  readonly outboundConnectTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: ProxyConfig } | { ok: false; error: string } | { ok: 'help' } | { ok: 'version' };
@@ -63,6 +69,12 @@ Usage: intercept-proxy --listen <listenPort>:<appPort> [--listen ...] [options]
   --claims-dir <dir>        folder of announced claims (a mounted ConfigMap, one JSON file per claim), read at start
                             and every second: matching requests wait for their developer's tunnel
                             (env INTERCEPT_CLAIMS_DIR, default none)
+  --outbound                let developers who hold a claim open connections from this pod to host:port (DNS, network
+                            policies and identity of the pod); each destination is logged (env INTERCEPT_OUTBOUND=true)
+  --outbound-max-streams <n>  outbound connections one developer's session may have open at once
+                            (env INTERCEPT_OUTBOUND_MAX_STREAMS, default ${Defaults.outboundMaxStreams})
+  --outbound-connect-timeout <s>  time an outbound destination has to accept the connection
+                            (env INTERCEPT_OUTBOUND_CONNECT_TIMEOUT, default ${Defaults.outboundConnectTimeoutSeconds})
   --help, --version
 `;
 
@@ -81,6 +93,13 @@ const FLAGS: Record<string, string> = {
   '--shutdown-delay': 'INTERCEPT_SHUTDOWN_DELAY',
   '--tunnel-timeout': 'INTERCEPT_TUNNEL_TIMEOUT',
   '--claims-dir': 'INTERCEPT_CLAIMS_DIR',
+  '--outbound-max-streams': 'INTERCEPT_OUTBOUND_MAX_STREAMS',
+  '--outbound-connect-timeout': 'INTERCEPT_OUTBOUND_CONNECT_TIMEOUT',
+};
+
+/** Flags that take no value; their variables take true/false (or 1/0, on/off; empty is false). */
+const SWITCHES: Record<string, string> = {
+  '--outbound': 'INTERCEPT_OUTBOUND',
 };
 
 class ConfigError extends Error {}
@@ -105,6 +124,13 @@ function nonNegative(text: string, what: string): number {
   return n;
 }
 
+function switchOn(text: string | undefined, what: string): boolean {
+  const t = (text ?? '').trim().toLowerCase();
+  if (['', 'false', '0', 'off', 'no'].includes(t)) return false;
+  if (['true', '1', 'on', 'yes'].includes(t)) return true;
+  throw new ConfigError(`${what} must be true or false, got "${text}"`);
+}
+
 function mapping(text: string): PortMapping {
   const m = /^(\d+):(\d+)$/.exec(text.trim());
   if (!m) throw new ConfigError(`--listen takes <listenPort>:<appPort>, got "${text}"`);
@@ -119,12 +145,16 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     if (arg === '--version') return { ok: 'version' };
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag in SWITCHES && eq < 0) {
+      given.set(flag, ['true']);
+      continue;
+    }
     if (!(flag in FLAGS)) return { ok: false, error: `unknown argument "${arg}" (see --help)` };
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) return { ok: false, error: `${flag} needs a value` };
     given.set(flag, [...(given.get(flag) ?? []), value]);
   }
-  const one = (flag: string): string | undefined => given.get(flag)?.at(-1) ?? env[FLAGS[flag]!];
+  const one = (flag: string): string | undefined => given.get(flag)?.at(-1) ?? env[FLAGS[flag] ?? SWITCHES[flag]!];
   try {
     const listen = given.get('--listen') ?? (env.INTERCEPT_LISTEN ?? '').split(',').filter((s) => s.trim() !== '');
     if (listen.length === 0) throw new ConfigError('at least one --listen <listenPort>:<appPort> is required');
@@ -154,6 +184,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
         tunnelTimeoutMs: positive(one('--tunnel-timeout') ?? String(Defaults.tunnelTimeoutSeconds), '--tunnel-timeout', true) * 1000,
         // An empty value (an unset variable in a template) means no folder.
         claimsDir: one('--claims-dir') || null,
+        outbound: switchOn(one('--outbound'), 'INTERCEPT_OUTBOUND'),
+        outboundMaxStreams: positive(one('--outbound-max-streams') ?? String(Defaults.outboundMaxStreams), '--outbound-max-streams', false),
+        outboundConnectTimeoutMs:
+          positive(one('--outbound-connect-timeout') ?? String(Defaults.outboundConnectTimeoutSeconds), '--outbound-connect-timeout', true) * 1000,
       },
     };
   } catch (e) {

@@ -1,16 +1,31 @@
 // The control port: bound to 127.0.0.1 and in no Service, so only a port-forward reaches it. It
-// serves the status and, with a WebSocket handshake, claims a route. Every refusal is an honest HTTP
-// answer of one shape (control-refusals.ts), decided in a fixed order: path, then method and
-// upgrade, then protocol version, claim fields, port, and last whether the claim is held.
+// serves the status and, with a WebSocket handshake, claims a route (the tunnel) or opens an
+// outbound session. Every refusal is an honest HTTP answer of one shape (control-refusals.ts),
+// decided in a fixed order: path, then method and upgrade, then protocol version, then for a tunnel
+// the claim fields, port, and last whether the claim is held; for an outbound session whether the
+// sidecar allows it, the lease, and whether the lease holds a claim.
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { checkClaim, checkDeveloper } from '../../src/protocol/claim';
-import { CLOSE_REPLACED, CLOSE_SIDECAR_SHUTDOWN, Defaults, HandshakeHeader, PROTOCOL_VERSION, STATUS_PATH, TUNNEL_PATH } from '../../src/protocol/constants';
+import {
+  CLOSE_REPLACED,
+  CLOSE_SIDECAR_SHUTDOWN,
+  Defaults,
+  FEATURE_OUTBOUND,
+  HandshakeHeader,
+  OUTBOUND_PATH,
+  OUTBOUND_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  STATUS_PATH,
+  SUPPORTED_PROTOCOLS,
+  TUNNEL_PATH,
+} from '../../src/protocol/constants';
 import type { ClaimInfo, ClaimRegistry, ClaimRequest } from './claims';
 import type { PortMapping } from './config';
 import { closeWithRefusal, respondWithRefusal, type Refusal } from './control-refusals';
 import type { Logger } from './log';
+import { OutboundSession } from './outbound-session';
 import { TunnelSession } from './tunnel-session';
 import type { SidecarStatus } from '../../src/protocol/status';
 
@@ -22,12 +37,16 @@ export interface ControlServerOptions {
   readonly heartbeatMs?: number;
   /** Bound on a tunnel starting its HTTP/2 session and on each CONNECT's answer. */
   readonly tunnelTimeoutMs?: number;
+  /** Outbound sessions are allowed (--outbound), with these limits; undefined: refused. */
+  readonly outbound?: { readonly maxStreams: number; readonly connectTimeoutMs: number };
 }
 
 /** RFC 6455: a Sec-WebSocket-Key is 16 bytes in base64. */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 /** RFC 6455 is version 13; ws also speaks the last draft, 8. */
 const WEBSOCKET_VERSIONS = ['13', '8'];
+
+const LEASE = /^[\x21-\x7e]{16,128}$/;
 
 const HANDSHAKE_SHAPE = 'a GET with Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13';
 
@@ -37,7 +56,7 @@ function headerValue(req: http.IncomingMessage, name: string): string | undefine
 }
 
 function notWebSocket(problem: string): Refusal {
-  return { status: 400, error: 'not-websocket', message: `The tunnel endpoint takes a WebSocket handshake (${HANDSHAKE_SHAPE}); ${problem}.` };
+  return { status: 400, error: 'not-websocket', message: `The tunnel and outbound endpoints take a WebSocket handshake (${HANDSHAKE_SHAPE}); ${problem}.` };
 }
 
 /** A request Node's HTTP parser refused: the answer names the problem, never the bytes. */
@@ -51,6 +70,7 @@ export class ControlServer {
   readonly server: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Defaults.maxTunnelMessageBytes });
   private readonly sessions = new Set<TunnelSession>();
+  private readonly outboundSessions = new Set<OutboundSession>();
 
   constructor(private readonly opts: ControlServerOptions) {
     this.server = http.createServer((req, res) => this.onRequest(req, res));
@@ -79,13 +99,21 @@ export class ControlServer {
 
   close(): void {
     for (const s of this.sessions) s.close(CLOSE_SIDECAR_SHUTDOWN, 'sidecar shutting down');
+    for (const s of this.outboundSessions) s.close(CLOSE_SIDECAR_SHUTDOWN, 'sidecar shutting down');
     this.server.close();
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = this.route(req, false);
     if (route === 'status') {
-      const status: SidecarStatus = { protocol: PROTOCOL_VERSION, ports: this.opts.mappings, claims: this.opts.registry.list(), tunnels: this.sessions.size };
+      const status: SidecarStatus = {
+        protocol: PROTOCOL_VERSION,
+        protocols: SUPPORTED_PROTOCOLS,
+        features: this.opts.outbound === undefined ? [] : [FEATURE_OUTBOUND],
+        ports: this.opts.mappings,
+        claims: this.opts.registry.list(),
+        tunnels: this.sessions.size,
+      };
       const body = JSON.stringify(status);
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
@@ -96,6 +124,10 @@ export class ControlServer {
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const route = this.route(req, true);
+    if (route === 'outbound') {
+      this.onOutbound(req, socket, head);
+      return;
+    }
     const parsed = route === 'handshake' ? this.readClaim(req) : route;
     if ('status' in parsed) {
       closeWithRefusal(socket, parsed);
@@ -128,14 +160,65 @@ export class ControlServer {
     });
   }
 
+  /** An outbound session: the rest of its order, then the session. */
+  private onOutbound(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refusal = this.checkOutbound(req);
+    if (refusal !== undefined) {
+      closeWithRefusal(socket, refusal);
+      return;
+    }
+    const lease = headerValue(req, HandshakeHeader.lease)!;
+    const outbound = this.opts.outbound!;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const developer = this.opts.registry.heldBy(lease)?.developer ?? 'unknown';
+      const session = new OutboundSession(ws, this.opts.log, developer, {
+        holder: () => this.opts.registry.heldBy(lease)?.developer,
+        maxStreams: outbound.maxStreams,
+        connectTimeoutMs: outbound.connectTimeoutMs,
+        startTimeoutMs: this.opts.tunnelTimeoutMs ?? Defaults.tunnelTimeoutSeconds * 1000,
+        heartbeatMs: this.opts.heartbeatMs,
+      });
+      this.opts.log.info('outbound session opened', { developer });
+      this.outboundSessions.add(session);
+      session.on('closed', () => {
+        this.outboundSessions.delete(session);
+        this.opts.log.info('outbound session closed', { developer });
+      });
+    });
+  }
+
+  /** After path, method and upgrade: the protocol version, whether outbound is on, the lease. */
+  private checkOutbound(req: http.IncomingMessage): Refusal | undefined {
+    const version = Number(headerValue(req, HandshakeHeader.protocol) ?? 'none');
+    if (!SUPPORTED_PROTOCOLS.includes(version) || version < OUTBOUND_PROTOCOL_VERSION) {
+      return {
+        status: 426,
+        error: 'protocol-version',
+        message: `Outbound sessions need Intercept protocol ${OUTBOUND_PROTOCOL_VERSION} or later; this sidecar speaks ${SUPPORTED_PROTOCOLS.join(' and ')}. Update the extension or the sidecar so that both match.`,
+        extra: { supported: SUPPORTED_PROTOCOLS },
+      };
+    }
+    if (this.opts.outbound === undefined) {
+      return { status: 403, error: 'outbound-disabled', message: 'This sidecar was not started with --outbound: it does not open connections for developers.' };
+    }
+    const lease = headerValue(req, HandshakeHeader.lease) ?? '';
+    if (!LEASE.test(lease)) {
+      return { status: 400, error: 'bad-claim', message: `${HandshakeHeader.lease} must be 16-128 visible characters.`, extra: { field: 'lease' } };
+    }
+    if (this.opts.registry.heldBy(lease) === undefined) {
+      return { status: 403, error: 'no-claim', message: 'Outbound sessions are for a developer who holds a claim on this sidecar; this lease holds none.' };
+    }
+    return undefined;
+  }
+
   /**
    * The first two steps of the order: the path, then the method and the upgrade. 'status' for a
    * plain request of the status; 'handshake' for a WebSocket handshake on the tunnel endpoint, whose
-   * claim is read next; otherwise the refusal.
+   * claim is read next; 'outbound' for one on the outbound endpoint; otherwise the refusal.
    */
   private route(req: http.IncomingMessage, upgrade: false): 'status' | Refusal;
-  private route(req: http.IncomingMessage, upgrade: true): 'handshake' | Refusal;
-  private route(req: http.IncomingMessage, upgrade: boolean): 'status' | 'handshake' | Refusal {
+  private route(req: http.IncomingMessage, upgrade: true): 'handshake' | 'outbound' | Refusal;
+  private route(req: http.IncomingMessage, upgrade: boolean): 'status' | 'handshake' | 'outbound' | Refusal {
     const path = (req.url ?? '').split('?')[0];
     if (path === STATUS_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -144,30 +227,34 @@ export class ControlServer {
       if (upgrade) return { status: 400, error: 'bad-request', message: `${STATUS_PATH} takes a plain GET, without an upgrade.` };
       return 'status';
     }
-    if (path !== TUNNEL_PATH) {
-      return { status: 404, error: 'not-found', message: `The control port serves GET ${STATUS_PATH} and the tunnel handshake on ${TUNNEL_PATH}.` };
+    if (path !== TUNNEL_PATH && path !== OUTBOUND_PATH) {
+      return {
+        status: 404,
+        error: 'not-found',
+        message: `The control port serves GET ${STATUS_PATH}, the tunnel handshake on ${TUNNEL_PATH} and the outbound handshake on ${OUTBOUND_PATH}.`,
+      };
     }
     if (req.method !== 'GET') {
-      return { status: 405, error: 'method-not-allowed', message: `${TUNNEL_PATH} takes a WebSocket handshake, ${HANDSHAKE_SHAPE}.`, headers: { allow: 'GET' } };
+      return { status: 405, error: 'method-not-allowed', message: `${path} takes a WebSocket handshake, ${HANDSHAKE_SHAPE}.`, headers: { allow: 'GET' } };
     }
     if (!upgrade || (headerValue(req, 'upgrade') ?? '').toLowerCase() !== 'websocket') return notWebSocket('this request does not upgrade to websocket');
     if (!WEBSOCKET_KEY.test(headerValue(req, 'sec-websocket-key') ?? '')) return notWebSocket('Sec-WebSocket-Key is missing or invalid');
     if (!WEBSOCKET_VERSIONS.includes(headerValue(req, 'sec-websocket-version') ?? '')) {
       return { ...notWebSocket('Sec-WebSocket-Version is missing or not 13'), headers: { 'sec-websocket-version': '13' } };
     }
-    return 'handshake';
+    return path === OUTBOUND_PATH ? 'outbound' : 'handshake';
   }
 
   /** The rest of the order: protocol version, claim fields, port. */
   private readClaim(req: http.IncomingMessage): ClaimRequest | Refusal {
     const h = (name: string): string | undefined => headerValue(req, name);
     const version = h(HandshakeHeader.protocol);
-    if (version !== String(PROTOCOL_VERSION)) {
+    if (!SUPPORTED_PROTOCOLS.some((v) => String(v) === version)) {
       return {
         status: 426,
         error: 'protocol-version',
-        message: `This sidecar speaks Intercept tunnel protocol ${PROTOCOL_VERSION}, the client sent ${version ?? 'none'}. Update the extension or the sidecar so that both match.`,
-        extra: { supported: [PROTOCOL_VERSION] },
+        message: `This sidecar speaks Intercept tunnel protocol ${SUPPORTED_PROTOCOLS.join(' and ')}, the client sent ${version ?? 'none'}. Update the extension or the sidecar so that both match.`,
+        extra: { supported: SUPPORTED_PROTOCOLS },
       };
     }
     const header = h(HandshakeHeader.claimHeader) ?? '';
@@ -178,7 +265,7 @@ export class ControlServer {
     if (problem !== undefined) {
       return { status: 400, error: 'bad-claim', message: `The claim's ${problem.field} ${problem.reason}.`, extra: { field: problem.field } };
     }
-    if (!/^[\x21-\x7e]{16,128}$/.test(lease)) {
+    if (!LEASE.test(lease)) {
       return { status: 400, error: 'bad-claim', message: `${HandshakeHeader.lease} must be 16-128 visible characters.`, extra: { field: 'lease' } };
     }
     const portText = h(HandshakeHeader.port);

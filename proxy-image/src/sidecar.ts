@@ -40,6 +40,7 @@ export class Sidecar {
       registry: this.registry,
       log,
       tunnelTimeoutMs: config.tunnelTimeoutMs,
+      outbound: config.outbound ? { maxStreams: config.outboundMaxStreams, connectTimeoutMs: config.outboundConnectTimeoutMs } : undefined,
     });
     this.health = createHealthServer(() => this.stopping);
     for (const m of config.mappings) {
@@ -91,6 +92,7 @@ export class Sidecar {
       healthPort: this.config.healthPort,
       graceMs: this.config.graceMs,
       claimsDir: this.config.claimsDir ?? undefined,
+      outbound: this.config.outbound,
     });
   }
 

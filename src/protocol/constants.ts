@@ -1,11 +1,27 @@
 // The tunnel protocol shared by the sidecar (intercept-proxy) and the extension's tunnel client.
 // docs/tunnel-protocol.md describes it in full; change both sides and the doc together.
 
-/** Bumped on any incompatible change; the sidecar answers 426 to another version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol version this code speaks. Version 2 adds outbound streams (OUTBOUND_PATH) and
+ * changes nothing of version 1, so a sidecar speaks both and a client asks for the one it needs.
+ */
+export const PROTOCOL_VERSION = 2;
+/** Every version the sidecar accepts on the tunnel handshake; its 426 lists them. */
+export const SUPPORTED_PROTOCOLS: readonly number[] = [1, 2];
+/**
+ * What the tunnel handshake sends: the tunnel is the same in every version, and version 1 is the one
+ * every sidecar accepts.
+ */
+export const TUNNEL_PROTOCOL_VERSION = 1;
+/** The first version with the outbound endpoint; the outbound handshake sends it. */
+export const OUTBOUND_PROTOCOL_VERSION = 2;
+/** Features a sidecar lists in its status (`features`): `outbound` when it was started with --outbound. */
+export const FEATURE_OUTBOUND = 'outbound';
 
 /** Path of the control endpoint where a WebSocket handshake claims a route. */
 export const TUNNEL_PATH = '/v1/tunnel';
+/** Path of the control endpoint where a WebSocket handshake opens an outbound session (protocol 2). */
+export const OUTBOUND_PATH = '/v1/outbound';
 /** Path of the status endpoint (control port, loopback only). */
 export const STATUS_PATH = '/v1/status';
 /** Paths of the health endpoint (health port). */
@@ -33,6 +49,26 @@ export const StreamHeader = {
   listenPort: 'x-intercept-listen-port',
 } as const;
 
+/** Headers of the outbound CONNECT streams the laptop opens (protocol 2). */
+export const OutboundHeader = {
+  /** Set by the sidecar on a refused or failed outbound stream: why, one of OutboundFailure. */
+  error: 'x-intercept-error',
+  /** Set by the sidecar with `error` when a system call failed: its code, e.g. ECONNREFUSED. */
+  errno: 'x-intercept-errno',
+} as const;
+
+/** The `x-intercept-error` reasons of an outbound stream, with their status. */
+export const OutboundFailure = {
+  badTarget: { status: 400, reason: 'bad-target' },
+  notAllowed: { status: 403, reason: 'not-allowed' },
+  tooManyStreams: { status: 429, reason: 'too-many-streams' },
+  refused: { status: 502, reason: 'connection-refused' },
+  dns: { status: 502, reason: 'dns-failure' },
+  unreachable: { status: 502, reason: 'unreachable' },
+  failed: { status: 502, reason: 'connect-failed' },
+  timeout: { status: 504, reason: 'connect-timeout' },
+} as const;
+
 /** WebSocket close code the tunnel client uses to release its claim on purpose. */
 export const CLOSE_RELEASE = 1000;
 /** WebSocket close code the sidecar uses when it shuts down. */
@@ -54,6 +90,10 @@ export const Defaults = {
   shutdownDelaySeconds: 5,
   /** After the sidecar ends its side of a CONNECT stream, how long the peer has to end its own. */
   streamLingerMs: 5_000,
+  /** Outbound streams one outbound session may have open at once. */
+  outboundMaxStreams: 256,
+  /** How long the sidecar tries to connect an outbound stream's destination. */
+  outboundConnectTimeoutSeconds: 10,
 } as const;
 
 /**

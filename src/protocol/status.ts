@@ -15,7 +15,12 @@ export interface ClaimInfo {
 }
 
 export interface SidecarStatus {
+  /** The newest protocol version the sidecar speaks (a version-1 sidecar says 1 and has no `protocols`). */
   readonly protocol: number;
+  /** Every version the sidecar speaks; absent on version 1. */
+  readonly protocols?: readonly number[];
+  /** What this sidecar was started to allow: `outbound`. Absent on version 1. */
+  readonly features?: readonly string[];
   readonly ports: readonly { readonly listenPort: number; readonly appPort: number }[];
   readonly claims: readonly ClaimInfo[];
   /** Tunnel sessions open now (a claim in its grace period has none). */

@@ -119,7 +119,8 @@ describe('bad input', () => {
   it('answers a protocol version mismatch with 426', async () => {
     const answer = await raw(sidecar.controlPort, handshake({ ...goodClaim, [HandshakeHeader.protocol]: '99' }));
     assert.match(answer, /^HTTP\/1\.1 426 /);
-    assert.match(answer, /speaks Intercept tunnel protocol 1, the client sent 99/);
+    assert.match(answer, /speaks Intercept tunnel protocol 1 and 2, the client sent 99/);
+    assert.match(answer, /"supported":\[1,2\]/);
   });
 
   it('survives random bytes on the control port', async () => {

@@ -193,9 +193,11 @@ describe('routing by claim', () => {
     assert.equal((await get(sidecar.healthPort, '/v1/status')).status, 404, 'claims are not shown on the health port');
     const status = JSON.parse((await get(sidecar.controlPort, '/v1/status')).body) as {
       protocol: number;
+      protocols: number[];
+      features: string[];
       claims: Array<{ port: number; header: string; value: string; developer: string; state: string }>;
     };
-    assert.equal(status.protocol, 1);
+    assert.deepEqual([status.protocol, status.protocols, status.features], [2, [1, 2], []], 'version 2, which speaks 1 too; outbound off');
     const ana = status.claims.find((c) => c.value === 'ana-4f2c');
     assert.deepEqual(
       ana && { port: ana.port, header: ana.header, developer: ana.developer, state: ana.state },

@@ -32,6 +32,8 @@ export interface SidecarOptions {
   readonly extraArgs?: readonly string[];
   /** The process's limit of open files (RLIMIT_NOFILE), set as a pod's runtime would. */
   readonly fdLimit?: number;
+  /** Another build of the sidecar to run (an older version, for compatibility tests). */
+  readonly bundle?: string;
 }
 
 export interface LogLine {
@@ -61,7 +63,7 @@ export class SidecarProcess {
     const healthPort = await freePort();
     const args = [
       ...SIDECAR_NODE_ARGS,
-      SIDECAR_BUNDLE,
+      opts.bundle ?? SIDECAR_BUNDLE,
       ...opts.appPorts.flatMap((app, i) => ['--listen', `${listenPorts[i]}:${app}`]),
       '--control-port', String(controlPort),
       '--health-port', String(healthPort),

@@ -2,6 +2,7 @@
 // over a Kubernetes port-forward, and a relay in between that a test can cut to simulate a drop.
 import * as net from 'node:net';
 import { once } from 'node:events';
+import { OutboundClient, type OutboundClientOptions } from '../../src/core/outbound/outbound-client';
 import { TunnelClient, type TunnelClientOptions } from '../../src/core/tunnel/tunnel-client';
 import type { SidecarProcess } from './sidecar-process';
 
@@ -27,6 +28,13 @@ export async function openTunnel(
     backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
     ...more,
   });
+  await client.start();
+  return client;
+}
+
+/** Opens an outbound session on a test sidecar with the lease of a claim (a TunnelClient's `lease`). */
+export async function openOutbound(sidecar: SidecarProcess, lease: string, more: Partial<OutboundClientOptions> = {}): Promise<OutboundClient> {
+  const client = new OutboundClient({ dial: dialTcp(sidecar.controlPort), lease, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, ...more });
   await client.start();
   return client;
 }

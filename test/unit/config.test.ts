@@ -35,6 +35,19 @@ describe('sidecar command line', () => {
     assert.equal(folder([], { INTERCEPT_CLAIMS_DIR: '' }), null);
   });
 
+  it('allows outbound streams only with --outbound or INTERCEPT_OUTBOUND, with their limits', () => {
+    const config = (argv: string[], env: NodeJS.ProcessEnv) => {
+      const r = parseConfig(['--listen', '8080:80', ...argv], env);
+      return r.ok === true ? [r.config.outbound, r.config.outboundMaxStreams, r.config.outboundConnectTimeoutMs] : r;
+    };
+    assert.deepEqual(config([], {}), [false, 256, 10_000]);
+    assert.deepEqual(config(['--outbound'], {}), [true, 256, 10_000]);
+    assert.deepEqual(config(['--outbound', '--outbound-max-streams', '8', '--outbound-connect-timeout=2.5'], {}), [true, 8, 2500]);
+    assert.deepEqual(config([], { INTERCEPT_OUTBOUND: 'true' }), [true, 256, 10_000]);
+    assert.deepEqual(config([], { INTERCEPT_OUTBOUND: '' }), [false, 256, 10_000]);
+    assert.deepEqual(config([], { INTERCEPT_OUTBOUND: 'maybe' }), { ok: false, error: 'INTERCEPT_OUTBOUND must be true or false, got "maybe"' });
+  });
+
   it('explains what is wrong', () => {
     const error = (argv: string[]): string => {
       const r = parseConfig(argv, {});

@@ -4,7 +4,7 @@
 // dials the host by itself and so ignores `createConnection` (seen: "getaddrinfo ENOTFOUND
 // intercept-control"); it leaves a request alone when it names a `socketPath`. So these requests name
 // one, which is never opened: the stream comes from `createConnection`.
-import { TUNNEL_PATH } from '../../protocol/constants';
+import { OUTBOUND_PATH, TUNNEL_PATH } from '../../protocol/constants';
 
 /** The name a dialed request carries as its host and socket path. */
 export const DIALED_HOST = 'intercept-control';
@@ -14,3 +14,6 @@ export const dialedRequestOptions = { host: DIALED_HOST, socketPath: DIALED_HOST
 
 /** The tunnel's WebSocket URL; `ws+unix:` is how ws is told the socket path (before `:`) and the path. */
 export const TUNNEL_URL = `ws+unix://${DIALED_HOST}/${DIALED_HOST}:${TUNNEL_PATH}`;
+
+/** The outbound session's WebSocket URL, dialed the same way. */
+export const OUTBOUND_URL = `ws+unix://${DIALED_HOST}/${DIALED_HOST}:${OUTBOUND_PATH}`;

@@ -11,7 +11,7 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { checkClaim, checkDeveloper, type Claim } from '../../protocol/claim';
-import { CLOSE_RELEASE, CLOSE_REPLACED, Defaults, HandshakeHeader, PROTOCOL_VERSION } from '../../protocol/constants';
+import { CLOSE_RELEASE, CLOSE_REPLACED, Defaults, HandshakeHeader, TUNNEL_PROTOCOL_VERSION } from '../../protocol/constants';
 import { GoawayWatch } from '../../protocol/http2-goaway-watch';
 import { webSocketStream } from '../../protocol/websocket-stream';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
@@ -148,7 +148,7 @@ export class TunnelClient extends EventEmitter<TunnelClientEvents> {
     }
     const { claim, developer, port } = this.opts;
     const headers: Record<string, string> = {
-      [HandshakeHeader.protocol]: String(PROTOCOL_VERSION),
+      [HandshakeHeader.protocol]: String(TUNNEL_PROTOCOL_VERSION),
       [HandshakeHeader.claimHeader]: claim.header,
       [HandshakeHeader.claimValue]: claim.value,
       [HandshakeHeader.developer]: developer,
