@@ -2,12 +2,12 @@
 // screenshot of each in docs/walkthrough/, and the figures a user feels: from the right-click to the
 // header in the status bar (first intercept of the workload, and again with the proxy in place), and
 // the extension's activation time.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { CodeServer } from '../../test/harness/vscode/codeServer.js';
 import { waitUntil } from '../../test/harness/vscode/codeServer.js';
+import { extensionLog } from '../../test/harness/vscode/extension-log.js';
 import { Workbench, launchBrowser } from '../../test/harness/vscode/workbench.js';
 
 export interface WalkthroughOptions {
@@ -46,16 +46,9 @@ function get(o: WalkthroughOptions, pathname: string, headers: Record<string, st
   });
 }
 
-/** What the extension logged about its activation, read from its log file in the editor's data folder. */
+/** What the extension logged about its activation. */
 function activationMs(userDataDir: string): string {
-  const logs = path.join(userDataDir, 'logs');
-  for (const session of readdirSync(logs).sort().reverse()) {
-    const file = path.join(logs, session, 'exthost1', 'intercept-dev.intercept', 'Intercept.log');
-    if (!existsSync(file)) continue;
-    const m = /activated \(version [^)]*\) in (\d+) ms/.exec(readFileSync(file, 'utf8'));
-    if (m) return m[1]!;
-  }
-  return '?';
+  return /activated \(version [^)]*\) in (\d+) ms/.exec(extensionLog(userDataDir))?.[1] ?? '?';
 }
 
 export async function walkthrough(o: WalkthroughOptions): Promise<void> {

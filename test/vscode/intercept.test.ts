@@ -24,6 +24,7 @@ import { PodRunner } from '../harness/cluster/pod-runner.js';
 import { developerWithDocumentedRole } from '../harness/cluster/rbac.js';
 import { requestService } from '../harness/cluster/service.js';
 import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
+import { extensionLog } from '../harness/vscode/extension-log.js';
 import { markedLine } from '../harness/vscode/marked-line.js';
 import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
 
@@ -138,6 +139,8 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       const shown = await headerShown(wb);
       t.diagnostic(`right-click to header in the status bar: ${Date.now() - t0} ms (includes the confirmation and the first injection); .vsix ${(statSync(vsix).size / 1024).toFixed(0)} KiB`);
       assert.match(shown, new RegExp(`${HEADER}: ${VALUE}`));
+      // The port came from the running session itself: the port its program listens on.
+      assert.match(extensionLog(wb.server.userDataDir), new RegExp(`port from debug session "Debug orders" listens on 127\\.0\\.0\\.1:${port}\\)`));
 
       // Without the header: a pod answers, nothing pauses.
       const plain = await requestService(ns, 'orders', 80, { path: '/plain', timeoutMs: 30_000 });

@@ -10,6 +10,33 @@ interface ProcessEvent {
   readonly body?: { readonly systemProcessId?: unknown };
 }
 
+const JS_DEBUG_TYPES: ReadonlySet<string> = new Set(['pwa-node', 'node', 'node-terminal', 'pwa-extensionHost']);
+const ASK_PID_TIMEOUT_MS = 2000;
+
+/** A debuggee process, and ports of its that belong to the debugger (Node's inspector), not the program. */
+export interface DebuggeeProcess {
+  readonly pid: number;
+  readonly debuggerPorts: readonly number[];
+}
+
+async function askProcess(session: vscode.DebugSession): Promise<DebuggeeProcess | undefined> {
+  try {
+    const answer = (await Promise.race([
+      session.customRequest('evaluate', { expression: '`${process.pid} ${process.debugPort}`', context: 'repl' }),
+      new Promise((resolve) => setTimeout(resolve, ASK_PID_TIMEOUT_MS).unref()),
+    ])) as { result?: unknown } | undefined;
+    const result = typeof answer?.result === 'string' ? answer.result : '';
+    const [pid, debugPort] = result
+      .replace(/['"]/g, '')
+      .split(' ')
+      .map(Number);
+    if (!Number.isInteger(pid) || pid! <= 0) return undefined;
+    return { pid: pid!, debuggerPorts: Number.isInteger(debugPort) && debugPort! > 0 ? [debugPort!] : [] };
+  } catch {
+    return undefined;
+  }
+}
+
 export class DebugSessions implements vscode.Disposable {
   private readonly sessions = new Map<string, vscode.DebugSession>();
   private readonly pids = new Map<string, number>();
@@ -39,10 +66,24 @@ export class DebugSessions implements vscode.Disposable {
     return [...this.sessions.values()].filter((s) => !s.parentSession || !this.sessions.has(s.parentSession.id));
   }
 
-  /** The program pids known for a session and its child sessions. */
-  pidsOf(session: vscode.DebugSession): number[] {
+  /**
+   * The program pids of a session and its child sessions: as their adapters reported them, or, for a
+   * JavaScript session (js-debug reports none), asked of the program itself by evaluating
+   * `process.pid` in it, which a running Node program answers without pausing (with its inspector's
+   * port, which is the debugger's and not the program's).
+   */
+  async processesOf(session: vscode.DebugSession): Promise<DebuggeeProcess[]> {
     const family = [...this.sessions.values()].filter((s) => s.id === session.id || s.parentSession?.id === session.id);
-    return family.map((s) => this.pids.get(s.id)).filter((p): p is number => p !== undefined);
+    const found: DebuggeeProcess[] = [];
+    for (const s of family) {
+      const reported = this.pids.get(s.id);
+      if (reported !== undefined) found.push({ pid: reported, debuggerPorts: [] });
+      else if (JS_DEBUG_TYPES.has(s.type) && '__pendingTargetId' in s.configuration) {
+        const asked = await askProcess(s);
+        if (asked !== undefined) found.push(asked);
+      }
+    }
+    return found;
   }
 
   dispose(): void {

@@ -34,14 +34,20 @@ async function fromSession(session: vscode.DebugSession, sessions: DebugSessions
   const folder = session.workspaceFolder;
   const name = session.configuration.name;
   const configured = (await detectPorts(session.configuration as LaunchConfiguration, portWorkspace(folder))).map((c) => ({ ...c, folder, launch: name, running: true }));
-  const listening: LocalPortCandidate[] = [];
-  for (const pid of sessions.pidsOf(session)) {
-    for (const l of await listeningPorts(pid).catch(() => [])) {
-      listening.push({ port: l.port, source: `debug session "${name}" listens on ${l.address}:${l.port}`, confidence: 'certain', folder, launch: name, running: true });
-    }
+  const listening: { port: number; address: string }[] = [];
+  for (const p of await sessions.processesOf(session)) {
+    for (const l of await listeningPorts(p.pid).catch(() => [])) if (!p.debuggerPorts.includes(l.port)) listening.push(l);
   }
-  // A program that listens has said which port it uses: its configuration's guesses are noise then.
-  return listening.length > 0 ? [...listening, ...configured.filter((c) => listening.some((l) => l.port === c.port))] : configured;
+  if (listening.length === 0) return configured;
+  // The program listens: a port it listens on that its configuration also names is certain (its other
+  // ports are only a guess then); without such agreement every port it listens on is likely. The
+  // configuration's own guesses are noise once the program has shown what it does.
+  const agreed = listening.filter((l) => configured.some((c) => c.port === l.port));
+  const say = (l: { port: number; address: string }) => `debug session "${name}" listens on ${l.address}:${l.port}`;
+  return [
+    ...agreed.map((l): LocalPortCandidate => ({ port: l.port, source: say(l), confidence: 'certain', folder, launch: name, running: true })),
+    ...listening.filter((l) => !agreed.includes(l)).map((l): LocalPortCandidate => ({ port: l.port, source: say(l), confidence: agreed.length > 0 ? 'guess' : 'likely', folder, launch: name, running: true })),
+  ];
 }
 
 async function fromLaunchConfigurations(): Promise<LocalPortCandidate[]> {
