@@ -86,6 +86,15 @@ describe('injection plan', () => {
     assert.ok(!sidecarContainer(none.record).args?.includes('--grace'), 'the sidecar\'s own default otherwise');
   });
 
+  it('lets claim holders dial out of the pod only when the first injection asked for it', () => {
+    const first = planInjection(template(), undefined, 8080, { ...settings, outbound: true });
+    assert.equal(first.record.outbound, true);
+    assert.ok(sidecarContainer(first.record).args?.includes('--outbound'));
+    const later = planInjection(template(), first.record, 9090, settings);
+    assert.equal(later.record.outbound, true, 'kept when a port is added');
+    assert.ok(!sidecarContainer(planInjection(template(), undefined, 8080, settings).record).args?.includes('--outbound'));
+  });
+
   it('records the injection on the workload so it can be read back', () => {
     const { record } = planInjection(template(), undefined, 8080, settings);
     const body = workloadApply({ kind: 'Deployment', name: 'shop', namespace: 'ns', object: {} }, record) as { metadata: { annotations: Record<string, string> } };

@@ -5,11 +5,11 @@
 //    request per stream (`connection: close` towards the destination), with the developer's header
 //    added when the program did not propagate it, so an intercept further down the call chain keeps
 //    matching. The connection from the program stays keep-alive.
-import { once } from 'node:events';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { OutboundHeader } from '../../protocol/constants';
 import type { OpenOutbound } from './local-forward';
+import { LoopbackListener } from './loopback-listener';
 import type { OutboundError } from './outbound-error';
 import { carriesClaim } from './propagation';
 import { splice } from './splice';
@@ -45,33 +45,11 @@ function failureAnswer(err: Error): { status: number; headers: Record<string, st
   return { status, headers: { 'content-type': 'text/plain', [OutboundHeader.error]: e.reason ?? 'unreachable' }, body: `${err.message}\n` };
 }
 
-export class OutboundHttpProxy {
-  private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
-
+export class OutboundHttpProxy extends LoopbackListener {
   constructor(private readonly opts: OutboundHttpProxyOptions) {
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
-    this.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
-    this.server.on('connection', (s: net.Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
-    });
-  }
-
-  async listen(): Promise<number> {
-    this.server.listen(this.opts.localPort ?? 0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return this.port;
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.server.close();
-    if (this.server.listening) await once(this.server, 'close');
+    const server = http.createServer((req, res) => this.onRequest(req, res));
+    super(server, opts.localPort);
+    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
   }
 
   private onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {

@@ -36,6 +36,8 @@ export interface InjectionRecord {
   readonly ports: readonly PortMapping[];
   /** The sidecar's `--grace` in seconds, when the first injection chose one (else its default). */
   readonly graceSeconds?: number;
+  /** The sidecar lets claim holders open connections from the pod (`--outbound`). */
+  readonly outbound?: boolean;
 }
 
 export interface SidecarSettings {
@@ -48,6 +50,8 @@ export interface SidecarSettings {
   readonly resources?: SidecarResources;
   /** How long the sidecar keeps a claim (and holds its requests) after its tunnel drops. */
   readonly graceSeconds?: number;
+  /** Let claim holders open connections from the pod (outbound streams, protocol 2). */
+  readonly outbound?: boolean;
 }
 
 export interface SidecarResources {
@@ -145,6 +149,7 @@ export function planInjection(
     healthPort,
     ports,
     ...(base.graceSeconds !== undefined ? { graceSeconds: base.graceSeconds } : {}),
+    ...(base.outbound ? { outbound: true } : {}),
   };
   return { record, changed: true, listenPort };
 }
@@ -163,6 +168,7 @@ export function sidecarContainer(record: InjectionRecord, resources: SidecarReso
       '--claims-dir',
       CLAIMS_MOUNT,
       ...(record.graceSeconds !== undefined ? ['--grace', String(record.graceSeconds)] : []),
+      ...(record.outbound ? ['--outbound'] : []),
     ],
     env: Object.entries(SIDECAR_ENV).map(([name, value]) => ({ name, value })),
     ports: record.ports.map((m) => ({ containerPort: m.listenPort, protocol: 'TCP' })),

@@ -51,6 +51,8 @@ export interface InjectorOptions {
   readonly resources?: SidecarResources;
   /** The sidecar's grace period for dropped tunnels, set when the sidecar is first added. */
   readonly graceSeconds?: number;
+  /** Let claim holders open connections from the pod; set when the sidecar is first added. */
+  readonly outbound?: boolean;
   readonly onEvent?: (e: InjectEvent) => void;
   readonly rollout?: Pick<RolloutWaitOptions, 'stallAfterMs' | 'timeoutMs' | 'everyMs'>;
   readonly endpointsTimeoutMs?: number;
@@ -144,6 +146,7 @@ export class Injector {
       codeConfigMap: codeConfigMapName(build.version, build.sha256),
       claimsConfigMap: claimsConfigMapName(workload.kind, workload.name),
       ...(this.opts.graceSeconds !== undefined ? { graceSeconds: this.opts.graceSeconds } : {}),
+      ...(this.opts.outbound ? { outbound: true } : {}),
     });
 
     if (plan.changed) refuseIfPaused(workload);
