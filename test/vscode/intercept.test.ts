@@ -119,7 +119,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
   const headerShown = (wb: Workbench) =>
     waitUntil(`the status bar showing "${HEADER}: ${VALUE}"`, 120_000, async () => (await wb.statusBarTexts()).find((t) => t.includes(`${HEADER}: ${VALUE}`) && !/connecting|paused/.test(t)));
 
-  void test('intercept with the debug session running: breakpoint hit by a claimed request, others answered by pods, request logged, paused while the session is gone, stop from the status bar', { timeout: TIMEOUT }, async (t) => {
+  void test('intercept with the debug session running: breakpoint hit by a claimed request, others answered by pods, request logged, paused while the session is gone, header and curl copied, stop from the status bar', { timeout: TIMEOUT }, async (t) => {
     const { folder, port } = await workspace();
     await withWorkbench(t, editorOptions(folder, port), async (wb) => {
       await wb.openView('Kubernetes Services');
@@ -186,8 +186,21 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
         await bob.stop();
       }
 
+      // Copy Header and Copy curl Command from the status bar's menu put them on the clipboard.
+      await wb.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: wb.server.origin });
+      // By its id: a "Copied …" status message names the header too.
+      const interceptItem = wb.page.locator('[id="intercept-dev.intercept.intercept.status"]');
+      const copied = async (item: string) => {
+        await interceptItem.click();
+        await wb.pickQuickInputRow(item);
+        return waitUntil(`the clipboard after ${item}`, 10_000, async () => (await wb.page.evaluate<string>('navigator.clipboard.readText()')) || undefined);
+      };
+      assert.equal(await copied('Copy Header'), `${HEADER}: ${VALUE}`);
+      await wb.page.evaluate("navigator.clipboard.writeText('')");
+      assert.equal(await copied('Copy curl Command'), `curl -H '${HEADER}: ${VALUE}' 'http://orders.${ns}:80/'`);
+
       // Stop from the status bar: the claim is released and the status bar clears.
-      await wb.statusBarItem(new RegExp(`${HEADER}: ${VALUE}`)).click();
+      await interceptItem.click();
       await wb.pickQuickInputRow('Stop Intercept');
       await waitUntil('the status bar without the header', 60_000, async () => ((await wb.statusBarTexts()).some((s) => s.includes(VALUE)) ? undefined : true));
       await waitForReleased('no claim of ana-test on any pod after Stop');
