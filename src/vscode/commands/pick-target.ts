@@ -23,7 +23,9 @@ async function pickPort(service: ServiceView, ports: readonly PortView[]): Promi
 }
 
 /** `filter` narrows the ports offered (e.g. only those this window intercepts). */
-export async function pickTarget(tree: ServicesTree, node: ServicesTreeNode | undefined, filter: (s: ServiceView, p: PortView) => boolean = () => true): Promise<PortTarget | undefined> {
+export async function pickTarget(tree: ServicesTree, given: ServicesTreeNode | undefined, filter: (s: ServiceView, p: PortView) => boolean = () => true): Promise<PortTarget | undefined> {
+  // A menu command whose node the tree lost in a redraw gets none: the selection is that node.
+  const node = given ?? tree.selectedNode();
   if (node?.kind === 'port') return { service: node.service, port: node.port };
   if (node?.kind === 'service') {
     const ports = interceptable(node.service).filter((p) => filter(node.service, p));

@@ -29,6 +29,7 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
   private readonly watches = new Map<string, NamespaceWatch>();
   private readonly views = new Map<string, NamespaceView>();
   private timer: NodeJS.Timeout | undefined;
+  private forced = false;
   private view: vscode.TreeView<ServicesTreeNode> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -38,7 +39,8 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
     private readonly shownNamespaces: () => readonly string[],
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const onIntercepts = () => this.refreshSoon();
+    // This window's own intercepts change how their ports look even when the cluster does not.
+    const onIntercepts = () => this.refreshSoon(true);
     intercepts.on('changed', onIntercepts);
     this.disposables.push(
       { dispose: () => intercepts.off('changed', onIntercepts) },
@@ -61,22 +63,58 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
     this.changed.fire(undefined);
   }
 
-  /** Reloads after a short quiet time, so a burst of changes costs one reload. */
-  refreshSoon(): void {
+  /**
+   * Reloads after a short quiet time, so a burst of changes costs one reload; and only redraws when
+   * what the tree shows changed (a rollout's status updates change nothing here). A redraw while a
+   * menu is open can lose the node its command was for.
+   */
+  refreshSoon(always = false): void {
+    this.forced ||= always;
     if (this.timer) return;
-    this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const forced = this.forced;
+      this.forced = false;
+      if (forced) this.refresh();
+      else void this.reloadIfChanged();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    const before = [...this.views.entries()];
+    try {
+      const client = this.connection.client();
+      for (const [ns, view] of before) {
+        const fresh = await loadNamespaceView(client, ns, this.intercepts.leaseHashes());
+        if (JSON.stringify(fresh) === JSON.stringify(view)) continue;
+        this.refresh();
+        return;
+      }
+    } catch {
+      this.refresh();
+    }
+  }
+
+  /** The Service or port node selected in the view (what a context-menu command was for). */
+  selectedNode(): ServicesTreeNode | undefined {
+    const node = this.view?.selection[0];
+    return node && (node.kind === 'service' || node.kind === 'port') ? node : undefined;
   }
 
   getTreeItem(node: ServicesTreeNode): vscode.TreeItem {
     return node;
   }
 
-  /** The namespaces' views as last loaded (for palette commands). */
+  /** The views of the namespaces shown (for palette commands); namespaces the user may not read are skipped. */
   async namespaceViews(): Promise<NamespaceView[]> {
     const conn = this.connection.get();
     if (!conn.ok) throw new CoreError(conn.failure);
     const namespaces = await this.namespaces();
-    return Promise.all(namespaces.map((ns) => this.namespaceView(ns)));
+    const results = await Promise.allSettled(namespaces.map((ns) => this.namespaceView(ns)));
+    const views = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (views.length === 0 && failed) throw failed.reason;
+    return views;
   }
 
   private async namespaces(): Promise<string[]> {
