@@ -13,10 +13,10 @@ export class InterceptStatusBar implements vscode.Disposable {
   constructor(private readonly intercepts: Intercepts) {
     this.item.name = 'Intercept';
     this.item.command = CommandId.statusBarMenu;
+    // A local refusal or a request changes what shows only through the intercept's status, which
+    // 'changed' reports; nothing here runs per request.
     intercepts.on('changed', this.update);
     intercepts.on('ended', this.update);
-    intercepts.on('localError', this.update);
-    intercepts.on('request', this.update);
     this.render();
   }
 
@@ -53,8 +53,6 @@ export class InterceptStatusBar implements vscode.Disposable {
   dispose(): void {
     this.intercepts.off('changed', this.update);
     this.intercepts.off('ended', this.update);
-    this.intercepts.off('localError', this.update);
-    this.intercepts.off('request', this.update);
     this.item.dispose();
   }
 }

@@ -63,17 +63,6 @@ async function exchange(port: number, bytes: string): Promise<string> {
   return answer;
 }
 
-/** A request through an HTTP proxy in absolute-form. */
-async function viaProxy(proxyPort: number, url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, headers, agent: false });
-  req.end();
-  const [res] = (await once(req, 'response')) as [http.IncomingMessage];
-  res.setEncoding('utf8');
-  let body = '';
-  for await (const chunk of res) body += chunk as string;
-  return { status: res.statusCode ?? 0, headers: res.headers, body };
-}
-
 /** Opens a CONNECT tunnel through the proxy and sends `request` raw; resolves with the status line and what follows. */
 async function viaConnect(proxyPort: number, target: string, request: string): Promise<{ status: number; rest: string }> {
   const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false });
@@ -153,7 +142,7 @@ describe('outbound streams through a sidecar started with --outbound', () => {
 
   it('forwards an absolute-form request in origin-form and adds the developer header when it is missing', async () => {
     const before = upstream.seen.length;
-    const r = await viaProxy(proxy.port, `http://127.0.0.1:${upstream.port}/charge?id=7`, { 'x-other': 'kept' });
+    const r = await get(proxy.port, `http://127.0.0.1:${upstream.port}/charge?id=7`, { 'x-other': 'kept' });
     assert.deepEqual([r.status, r.body], [200, 'payments GET /charge?id=7']);
     const seen = upstream.seen[before]!;
     assert.equal(seen.url, '/charge?id=7', 'origin-form');
@@ -163,15 +152,15 @@ describe('outbound streams through a sidecar started with --outbound', () => {
 
   it('leaves the header the program propagated, and its baggage, as they are', async () => {
     const before = upstream.seen.length;
-    await viaProxy(proxy.port, `http://127.0.0.1:${upstream.port}/a`, { 'x-intercept-id': 'bob-77' });
-    await viaProxy(proxy.port, `http://127.0.0.1:${upstream.port}/b`, { baggage: 'x-intercept-id=ana-4f2c' });
+    await get(proxy.port, `http://127.0.0.1:${upstream.port}/a`, { 'x-intercept-id': 'bob-77' });
+    await get(proxy.port, `http://127.0.0.1:${upstream.port}/b`, { baggage: 'x-intercept-id=ana-4f2c' });
     assert.deepEqual(headerValues(upstream.seen[before]!, 'x-intercept-id'), ['bob-77']);
     assert.deepEqual(headerValues(upstream.seen[before + 1]!, 'x-intercept-id'), []);
   });
 
   it('adds nothing when propagation is off', async () => {
     const before = upstream.seen.length;
-    const r = await viaProxy(plainProxy.port, `http://127.0.0.1:${upstream.port}/c`);
+    const r = await get(plainProxy.port, `http://127.0.0.1:${upstream.port}/c`);
     assert.equal(r.status, 200);
     assert.deepEqual(headerValues(upstream.seen[before]!, 'x-intercept-id'), []);
   });
@@ -203,12 +192,12 @@ describe('outbound streams through a sidecar started with --outbound', () => {
       assert.match(err.message, /connection refused/);
       return true;
     });
-    const viaHttp = await viaProxy(proxy.port, `http://127.0.0.1:${closedPort}/x`);
+    const viaHttp = await get(proxy.port, `http://127.0.0.1:${closedPort}/x`);
     assert.deepEqual([viaHttp.status, viaHttp.headers['x-intercept-error']], [502, 'connection-refused']);
     assert.equal((await viaConnect(proxy.port, `127.0.0.1:${closedPort}`, '')).status, 502);
     await sidecar.waitForLog((l) => l.msg === 'outbound connection failed' && l.destination === `127.0.0.1:${closedPort}` && l.reason === 'connection-refused');
     // The session is still good afterwards.
-    assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${upstream.port}/after`)).status, 200);
+    assert.equal((await get(proxy.port, `http://127.0.0.1:${upstream.port}/after`)).status, 200);
   });
 
   it('names a DNS failure in the pod', async () => {

@@ -72,6 +72,7 @@ export class NamespaceWatch extends EventEmitter<NamespaceWatchEvents> {
         await this.pause(failures);
         continue;
       }
+      let running: AbortController | undefined;
       const ended = watchOnce(
         this.client.kc,
         w.path(this.namespace),
@@ -82,11 +83,13 @@ export class NamespaceWatch extends EventEmitter<NamespaceWatchEvents> {
           this.emit('changed');
         },
         (abort) => {
+          running = abort;
           this.aborts.add(abort);
           if (this.stopped) abort.abort();
         },
       );
       const err = await ended;
+      if (running) this.aborts.delete(running); // a watch that ended needs no abort; restarts must not pile them up
       if (this.stopped) break;
       if (err instanceof Error) this.emit('error', err);
       failures++;

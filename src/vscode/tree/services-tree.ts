@@ -81,18 +81,20 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
   }
 
   private async reloadIfChanged(): Promise<void> {
-    const before = [...this.views.entries()];
+    const shown = [...this.views.entries()];
+    let fresh: NamespaceView[];
     try {
       const client = this.connection.client();
-      for (const [ns, view] of before) {
-        const fresh = await loadNamespaceView(client, ns, this.intercepts.leaseHashes());
-        if (JSON.stringify(fresh) === JSON.stringify(view)) continue;
-        this.refresh();
-        return;
-      }
+      const hashes = this.intercepts.leaseHashes();
+      fresh = await Promise.all(shown.map(([ns]) => loadNamespaceView(client, ns, hashes)));
     } catch {
       this.refresh();
+      return;
     }
+    if (fresh.every((view, i) => JSON.stringify(view) === JSON.stringify(shown[i]![1]))) return;
+    // What was just read is what the tree shows next: no second round of list calls.
+    for (const view of fresh) this.views.set(view.namespace, view);
+    this.changed.fire(undefined);
   }
 
   /** The Service or port node selected in the view (what a context-menu command was for). */
