@@ -235,7 +235,13 @@ void describe('intercept in the cluster', () => {
       body: { metadata: { name: 'guarded-ingress' }, spec: { podSelector: { matchLabels: { app: 'guarded' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 'http' }] }] } },
     });
     const apps = kc.makeApiClient(AppsV1Api);
-    const before = (await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' })).metadata!.resourceVersion;
+    // The spec and its writers, not the resourceVersion: the Deployment controller keeps writing the
+    // status of the rollout that creating the app started.
+    const specOf = async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' });
+      return { generation: d.metadata!.generation, managers: (d.metadata!.managedFields ?? []).filter((f) => f.subresource !== 'status').map((f) => f.manager).sort() };
+    };
+    const before = await specOf();
     await assert.rejects(injector().inject({ namespace: ns, service: 'guarded', port: 8080 }), (err) => {
       const f = (err as CoreError).failure;
       assert.ok(f.kind === 'not-interceptable' && f.reason === 'network-policy', JSON.stringify(f));
@@ -243,7 +249,7 @@ void describe('intercept in the cluster', () => {
       assert.match(f.hint, /Add TCP port \d+ to the ingress rules of guarded-ingress/);
       return true;
     });
-    assert.equal((await apps.readNamespacedDeployment({ namespace: ns, name: 'guarded' })).metadata!.resourceVersion, before, 'the workload is unchanged');
+    assert.deepEqual(await specOf(), before, 'the workload is unchanged');
   });
 
   test('several Services selecting the same pods: only the intercepted one changes, and the sidecar stays while another still routes through it', async () => {
