@@ -38,7 +38,7 @@ export const BASE_SETTINGS: Readonly<Record<string, unknown>> = {
 };
 
 export interface CodeServerOptions {
-  /** Folder opened in the workbench. Default: an empty folder inside the run folder. */
+  /** Folder opened in the workbench, or a `.code-workspace` file (a multi-root workspace). Default: an empty folder inside the run folder. */
   workspace?: string;
   /** Load the extension from this source folder as `extensionDevelopmentPath` (no packaging). */
   extensionDevelopmentPath?: string;
@@ -297,7 +297,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const payload: [string, string][] = [];
   if (options.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(options.extensionDevelopmentPath)]);
   if (options.extensionTestsPath) payload.push(['extensionTestsPath', remote(options.extensionTestsPath)]);
-  const query = new URLSearchParams({ folder: workspace });
+  const query = new URLSearchParams(workspace.endsWith('.code-workspace') ? { workspace } : { folder: workspace });
   if (payload.length > 0) query.set('payload', JSON.stringify(payload));
 
   return {

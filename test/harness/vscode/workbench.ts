@@ -8,6 +8,7 @@
 //   });
 //
 // On failure withWorkbench saves a screenshot and the server's log under .test-artifacts/vscode/.
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,6 +150,24 @@ export class Workbench {
     await row.click();
     // The picker closes, or (for a command that opens another picker) lists other rows.
     await row.waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /**
+   * In a quick pick that allows several choices: checks exactly the rows labelled `labels`, unchecks
+   * every other row, and accepts.
+   */
+  async pickQuickInputRows(labels: readonly string[], timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+    await this.quickInputRows().first().waitFor({ state: 'visible', timeout: timeoutMs });
+    const rows = this.quickInputRows();
+    for (let i = 0; i < (await rows.count()); i++) {
+      const row = rows.nth(i);
+      const label = (await row.locator('.label-name').first().innerText()).trim();
+      const box = row.getByRole('checkbox');
+      if ((await box.isChecked()) !== labels.includes(label)) await box.click();
+    }
+    for (const label of labels) assert.ok(await this.quickInputRow(label).getByRole('checkbox').isChecked(), `the row "${label}" is listed and checked`);
+    await this.quickInputBox().press('Enter');
+    await this.quickInput().waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Opens a workspace file through quick open, optionally at a line ("server.js:12"). */
