@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { CoreError, type Result } from '../core/errors';
 import { contextsOf, loadKubeConfig, type ContextInfo } from '../core/kube/kube-config';
+import { InterceptOutbounds } from '../core/outbound/intercept-outbounds';
 import { developerName } from '../core/session/developer';
 import { Intercepts } from '../core/session/intercepts';
 import { loadSidecarBuild, type SidecarBuild } from '../core/session/sidecar-build';
@@ -45,6 +46,13 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     developer: developerName(),
     image: () => readSettings().proxyImage || undefined,
     graceSeconds: () => readSettings().gracePeriodSeconds,
+    outbound: () => readSettings().outboundCalls,
+  });
+  const outbounds = new InterceptOutbounds({
+    intercepts,
+    client: () => connection.client(),
+    propagateHeader: () => readSettings().propagateHeader,
+    onError: (i, destination, err) => log.warn(`${i.id}: a call out to ${destination} failed: ${err.message}`),
   });
   const tree = new ServicesTree(connection, intercepts, () => readSettings().namespaces, log);
   const servicesView = vscode.window.createTreeView(ViewId.services, { treeDataProvider: tree, showCollapseAll: true });
@@ -54,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
   const statusBar = new InterceptStatusBar(intercepts);
   const sessions = new DebugSessions();
   const debugLink = new DebugLink(intercepts, log);
-  const clusterEnvironment = new ClusterEnvironmentProvider(debugLink, connection, context.workspaceState, log);
+  const clusterEnvironment = new ClusterEnvironmentProvider(debugLink, connection, outbounds, context.workspaceState, log);
   const actions = { intercepts, tree, statusBar, connection, build: sidecarBuild, log };
   const interceptDeps = {
     intercepts,
@@ -89,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     sessions,
     debugLink,
     clusterEnvironment,
+    outbounds,
     command(CommandId.showLog, () => log.show()),
     command(CommandId.refresh, () => {
       connection.reload();
@@ -118,6 +127,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
   // deactivate releases every claim before the window closes.
   shutdown = async () => {
     await intercepts.stopAll();
+    await outbounds.closeAll();
     await tree.shutdown();
   };
   log.info(`Intercept activated (version ${VERSION}) in ${Math.round(performance.now() - activating)} ms`);

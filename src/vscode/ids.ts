@@ -63,6 +63,8 @@ export const Setting = {
   namespaces: 'namespaces',
   context: 'context',
   debugWithClusterEnvironment: 'debugWithClusterEnvironment',
+  outboundCalls: 'outboundCalls',
+  propagateHeader: 'propagateHeader',
 } as const;
 
 export type OnDebugSessionEnd = 'keep' | 'pause' | 'stop';

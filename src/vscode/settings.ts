@@ -16,6 +16,10 @@ export interface Settings {
   readonly debugWithClusterEnvironment: boolean;
   /** The kubeconfig context; empty: the kubeconfig's current context. */
   readonly context: string;
+  /** A proxy Intercept adds lets claim holders call out from the pod (outbound streams). */
+  readonly outboundCalls: boolean;
+  /** Plain-HTTP calls out through the proxy get the developer's header when they lack it. */
+  readonly propagateHeader: boolean;
 }
 
 export function readSettings(): Settings {
@@ -30,6 +34,8 @@ export function readSettings(): Settings {
     namespaces: c.get<string[]>(Setting.namespaces, []).filter((n) => typeof n === 'string' && n.length > 0),
     context: c.get<string>(Setting.context, '').trim(),
     debugWithClusterEnvironment: c.get<boolean>(Setting.debugWithClusterEnvironment, false) === true,
+    outboundCalls: c.get<boolean>(Setting.outboundCalls, true) !== false,
+    propagateHeader: c.get<boolean>(Setting.propagateHeader, true) !== false,
   };
 }
 

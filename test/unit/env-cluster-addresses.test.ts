@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rewriteClusterAddresses } from '../../src/core/env/cluster-addresses';
+import { rewriteClusterAddresses, serviceAddressesIn } from '../../src/core/env/cluster-addresses';
 import type { EnvVariable } from '../../src/core/env/types';
 
 // The forwards that will exist: Services of namespace shop (and one of namespace data) → local ports.
@@ -90,5 +90,43 @@ describe('pointing cluster addresses at the local forwards', () => {
   it('names the default port it used for a URL without one', () => {
     const r = rewriteClusterAddresses([v('PAYMENTS', 'http://payments/charge')], 'shop', forwards);
     assert.deepEqual(r.changes[0]!.replaced, [{ from: 'payments:80', to: '127.0.0.1:41002' }]);
+  });
+});
+
+describe('the Service addresses an environment names', () => {
+  // Services that exist: name.namespace → ports.
+  const services = new Map<string, number[]>([
+    ['orders.shop', [8080]],
+    ['postgres.shop', [5432]],
+    ['payments.shop', [80]],
+    ['rabbitmq.data', [5672]],
+  ]);
+  const isService = (service: string, port: number) => services.get(service)?.includes(port) ?? false;
+
+  it('lists each Service and port once, in order, whatever form names it; unknown hosts and ports are not listed', () => {
+    const found = serviceAddressesIn(
+      [
+        v('ORDERS_URL', 'http://orders:8080/api'),
+        v('ORDERS_AGAIN', 'orders.shop.svc.cluster.local:8080'),
+        v('DATABASE_URL', 'postgres://app:pw@postgres.shop.svc:5432/db', true),
+        v('PAYMENTS', 'http://payments/charge'),
+        v('QUEUE', 'amqp://rabbitmq.data:5672'),
+        v('WRONG_PORT', 'http://orders:9090'),
+        v('ELSEWHERE', 'http://orders.other:8080'),
+        v('EXTERNAL', 'https://api.example.com'),
+      ],
+      'shop',
+      isService,
+    );
+    assert.deepEqual(found, [
+      { service: 'orders.shop', port: 8080 },
+      { service: 'postgres.shop', port: 5432 },
+      { service: 'payments.shop', port: 80 },
+      { service: 'rabbitmq.data', port: 5672 },
+    ]);
+  });
+
+  it('finds nothing in an environment without cluster addresses', () => {
+    assert.deepEqual(serviceAddressesIn([v('LOG_LEVEL', 'debug'), v('URL', 'https://example.com:443')], 'shop', isService), []);
   });
 });

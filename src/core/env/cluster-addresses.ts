@@ -57,9 +57,33 @@ export function rewriteClusterAddresses(variables: readonly EnvVariable[], names
     const m = /^([^.:]+)(?:\.([^.:]+))?:(\d+)$/.exec(key.toLowerCase());
     if (m) known.set(`${m[1]}.${m[2] ?? namespace}:${m[3]}`, local);
   }
+  return rewrite(variables, namespace, (service, port) => known.get(`${service}:${port}`));
+}
+
+/** A Service address a variable names: `service` is `name.namespace`. */
+export interface ServiceAddress {
+  readonly service: string;
+  readonly port: number;
+}
+
+/**
+ * The Service addresses the variables name, each once, in the order they appear: the forwards an
+ * environment needs. `isService` says whether `name.namespace` is a Service with that port.
+ */
+export function serviceAddressesIn(variables: readonly EnvVariable[], namespace: string, isService: (service: string, port: number) => boolean): ServiceAddress[] {
+  const found = new Map<string, ServiceAddress>();
+  rewrite(variables, namespace, (service, port) => {
+    if (isService(service, port)) found.set(`${service}:${port}`, { service, port });
+    return undefined;
+  });
+  return [...found.values()];
+}
+
+/** `lookup` gets `name.namespace` and a port, and answers the local port standing for it, if any. */
+function rewrite(variables: readonly EnvVariable[], namespace: string, lookup: (service: string, port: number) => number | undefined): RewriteResult {
   const localFor = (host: string, port: number): number | undefined => {
     const service = serviceOf(host.toLowerCase().replace(/\.$/, ''), namespace);
-    return service ? known.get(`${service}:${port}`) : undefined;
+    return service ? lookup(service, port) : undefined;
   };
 
   const changes: AddressChange[] = [];

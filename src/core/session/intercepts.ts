@@ -27,6 +27,8 @@ export interface InterceptsOptions {
   readonly image?: () => string | undefined;
   /** The sidecar's grace period for dropped tunnels, when this window adds the sidecar to a workload. */
   readonly graceSeconds?: () => number | undefined;
+  /** A proxy added now lets claim holders call out from the pod. */
+  readonly outbound?: () => boolean;
 }
 
 export interface StartOptions {
@@ -128,11 +130,13 @@ export class Intercepts extends EventEmitter<InterceptsEvents> {
   private async injector(onEvent?: (e: InjectEvent) => void): Promise<Injector> {
     const image = this.opts.image?.();
     const graceSeconds = this.opts.graceSeconds?.();
+    const outbound = this.opts.outbound?.() === true;
     return new Injector({
       client: this.opts.client(),
       build: await this.opts.build(),
       ...(image ? { image } : {}),
       ...(graceSeconds !== undefined ? { graceSeconds } : {}),
+      ...(outbound ? { outbound } : {}),
       ...(onEvent ? { onEvent } : {}),
     });
   }

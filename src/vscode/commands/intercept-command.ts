@@ -56,6 +56,9 @@ export async function interceptCommand(deps: InterceptCommandDeps, node?: Servic
         preview.changesWorkload
           ? `Intercept adds its proxy container to ${preview.workload} (${preview.replicas} pod${preview.replicas === 1 ? '' : 's'} restart, one by one, with no failed request) and then moves port ${preview.servicePort} of Service ${service.name} to it. Everyone else's requests keep reaching the app; "Remove Intercept Proxy from Workload" restores both exactly.`
           : '',
+        preview.changesWorkload && readSettings().outboundCalls
+          ? 'The proxy also lets developers who hold a claim call out from the pod (intercept.outboundCalls), each destination logged by the proxy.'
+          : '',
         preview.gitOps ? `${preview.workload} is managed by ${preview.gitOps}, which may revert the change at its next sync.` : '',
       ].filter(Boolean);
       const go = await vscode.window.showWarningMessage(`Intercept ${service.name}:${port.port}?`, { modal: true, detail: lines.join('\n\n') }, 'Intercept');

@@ -6,8 +6,10 @@ import * as vscode from 'vscode';
 import { appContainerName, kubePodEnvApi, loadPodEnvironment, type PodEnvironment } from '../../core/env/load-env';
 import { debugEnvironment } from '../../core/env/debug-env';
 import type { Intercept } from '../../core/session/intercepts';
+import type { InterceptOutbounds } from '../../core/outbound/intercept-outbounds';
 import type { ClusterConnection } from '../cluster-connection';
 import type { DebugLink } from './debug-link';
+import { withOutboundCalls } from './outbound-for-session';
 import { readSettings } from '../settings';
 
 const SECRETS_KEY = 'intercept.includeSecrets:';
@@ -50,6 +52,7 @@ export class ClusterEnvironmentProvider implements vscode.DebugConfigurationProv
   constructor(
     private readonly link: DebugLink,
     private readonly connection: ClusterConnection,
+    private readonly outbounds: InterceptOutbounds,
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -63,8 +66,9 @@ export class ClusterEnvironmentProvider implements vscode.DebugConfigurationProv
     if (!i) return config;
     try {
       const env = await loadEnvironmentOf(this.connection, i, await secretsChoice(this.state, i));
-      const merged = debugEnvironment(env.variables, (config.env ?? {}) as Record<string, string | null>);
       logEnvironment(this.log, `Cluster environment for "${config.name}"`, env);
+      const variables = await withOutboundCalls({ outbounds: this.outbounds, connection: this.connection, log: this.log }, i, env.variables, config.name);
+      const merged = debugEnvironment(variables, (config.env ?? {}) as Record<string, string | null>);
       if (merged.userWins.length > 0) this.log.info(`  kept from the launch configuration: ${merged.userWins.join(', ')}`);
       return { ...config, env: merged.env };
     } catch (err) {
