@@ -48,11 +48,18 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     graceSeconds: () => readSettings().gracePeriodSeconds,
     outbound: () => readSettings().outboundCalls,
   });
+  const failedCallsShown = new Set<string>();
   const outbounds = new InterceptOutbounds({
     intercepts,
     client: () => connection.client(),
     propagateHeader: () => readSettings().propagateHeader,
-    onError: (i, destination, err) => log.warn(`${i.id}: a call out to ${destination} failed: ${err.message}`),
+    onError: (i, destination, err) => {
+      log.warn(`${i.id}: a call out to ${destination} failed: ${err.message}`);
+      // Said once per destination and intercept; every failure is in the log.
+      if (failedCallsShown.has(`${i.id} ${destination}`)) return;
+      failedCallsShown.add(`${i.id} ${destination}`);
+      void vscode.window.showWarningMessage(`Intercept: a call out to ${destination} through the pod failed: ${err.message}`);
+    },
   });
   const tree = new ServicesTree(connection, intercepts, () => readSettings().namespaces, log);
   const servicesView = vscode.window.createTreeView(ViewId.services, { treeDataProvider: tree, showCollapseAll: true });
