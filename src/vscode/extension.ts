@@ -18,6 +18,7 @@ import { DebugLink } from './debug/debug-link';
 import { DebugSessions } from './debug/debug-sessions';
 import { CommandId, OUTPUT_CHANNEL_NAME, Setting, ViewId } from './ids';
 import type { RequestNode } from './requests/request-node';
+import { ServiceForwards } from './outbound/service-forwards';
 import { RequestLog } from './requests/request-log';
 import { affectsSettings, readSettings } from './settings';
 import { InterceptStatusBar } from './status-bar';
@@ -69,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
   const statusBar = new InterceptStatusBar(intercepts);
   const sessions = new DebugSessions();
   const debugLink = new DebugLink(intercepts, log);
+  const serviceForwards = new ServiceForwards(intercepts, outbounds, log);
   const clusterEnvironment = new ClusterEnvironmentProvider(debugLink, connection, outbounds, context.workspaceState, log);
   const actions = { intercepts, tree, statusBar, connection, build: sidecarBuild, log };
   const interceptDeps = {
@@ -105,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
     debugLink,
     clusterEnvironment,
     outbounds,
+    serviceForwards,
     command(CommandId.showLog, () => log.show()),
     command(CommandId.refresh, () => {
       connection.reload();

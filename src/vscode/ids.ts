@@ -65,6 +65,7 @@ export const Setting = {
   debugWithClusterEnvironment: 'debugWithClusterEnvironment',
   outboundCalls: 'outboundCalls',
   propagateHeader: 'propagateHeader',
+  forwardServices: 'forwardServices',
 } as const;
 
 export type OnDebugSessionEnd = 'keep' | 'pause' | 'stop';

@@ -2,6 +2,16 @@
 import * as vscode from 'vscode';
 import { Setting, type OnDebugSessionEnd } from './ids';
 
+/** A Service the user wants reachable on 127.0.0.1 while intercepting (`intercept.forwardServices`). */
+export interface ServiceForward {
+  readonly service: string;
+  /** Default: the intercepted workload's namespace. */
+  readonly namespace?: string;
+  readonly port: number;
+  /** Default: a free port. */
+  readonly localPort?: number;
+}
+
 export interface Settings {
   readonly headerName: string;
   /** Empty: the generated value of this machine. */
@@ -20,6 +30,7 @@ export interface Settings {
   readonly outboundCalls: boolean;
   /** Plain-HTTP calls out through the proxy get the developer's header when they lack it. */
   readonly propagateHeader: boolean;
+  readonly forwardServices: readonly ServiceForward[];
 }
 
 export function readSettings(): Settings {
@@ -36,7 +47,22 @@ export function readSettings(): Settings {
     debugWithClusterEnvironment: c.get<boolean>(Setting.debugWithClusterEnvironment, false) === true,
     outboundCalls: c.get<boolean>(Setting.outboundCalls, true) !== false,
     propagateHeader: c.get<boolean>(Setting.propagateHeader, true) !== false,
+    forwardServices: serviceForwards(c.get<unknown>(Setting.forwardServices, [])),
   };
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const isPort = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
+
+/** The well-formed entries of `intercept.forwardServices` (the settings editor flags the others). */
+function serviceForwards(value: unknown): ServiceForward[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((e: Record<string, unknown>) => {
+    if (!e || typeof e !== 'object' || typeof e.service !== 'string' || !DNS_LABEL.test(e.service) || !isPort(e.port)) return [];
+    if (e.namespace !== undefined && (typeof e.namespace !== 'string' || !DNS_LABEL.test(e.namespace))) return [];
+    if (e.localPort !== undefined && !isPort(e.localPort)) return [];
+    return [{ service: e.service, port: e.port, ...(e.namespace ? { namespace: e.namespace } : {}), ...(e.localPort ? { localPort: e.localPort } : {}) }];
+  });
 }
 
 function positiveSeconds(n: unknown): number | undefined {

@@ -48,16 +48,20 @@ export class InterceptOutbound {
     return this.proxy.port;
   }
 
-  /** The local port standing for `host:port` in the pod's network; one listener per destination. */
-  async forward(host: string, port: number): Promise<number> {
+  /**
+   * The local port standing for `host:port` in the pod's network; one listener per destination, on
+   * `localPort` when given (and free) for the first caller, on a free port otherwise.
+   */
+  async forward(host: string, port: number, localPort = 0): Promise<number> {
     if (this.closed) throw new Error('the outbound connections of this intercept are closed');
     await this.start();
     const key = `${host}:${port}`;
     let forward = this.forwards.get(key);
     if (!forward) {
-      const f = new LocalForward({ open: (h, p) => this.client.open(h, p), host, port, onError: (err) => this.opts.onError?.(key, err) });
+      const f = new LocalForward({ open: (h, p) => this.client.open(h, p), host, port, localPort, onError: (err) => this.opts.onError?.(key, err) });
       forward = f.listen().then(() => f);
       this.forwards.set(key, forward);
+      forward.catch(() => this.forwards.delete(key)); // a taken port: the next caller tries again
     }
     return (await forward).port;
   }
