@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiException, type V1ConfigMap, type V1Deployment, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { apiCall } from '../../src/core/kube/api-errors';
 import type { Workload } from '../../src/core/kube/workloads';
-import { appContainerName, loadPodEnvironment, type PodEnvApi } from '../../src/core/env/load-env';
+import { appContainerName, loadPodEnvironment, readsSecrets, type PodEnvApi } from '../../src/core/env/load-env';
 
 // A Deployment with literal values, a ConfigMap, a Secret, fieldRef and $(VAR) expansion.
 const deployment: V1Deployment = {
@@ -120,5 +120,22 @@ describe('loading the pod environment of a workload', () => {
     assert.equal(appContainerName(workload, 9090), 'orders');
     const two: Workload = { ...workload, object: { ...deployment, spec: { ...deployment.spec!, template: { spec: { containers: [{ name: 'a' }, { name: 'b' }] } } } } };
     assert.equal(appContainerName(two, 9090), undefined);
+  });
+});
+
+describe('whether a container reads Secrets', () => {
+  const withEnv = (env: NonNullable<V1Deployment['spec']>['template']['spec']): Workload => ({
+    ...workload,
+    object: { ...deployment, spec: { ...deployment.spec!, template: { ...deployment.spec!.template, spec: env } } },
+  });
+
+  it('says so for a secretKeyRef, and for an envFrom secretRef', () => {
+    assert.equal(readsSecrets(workload, 'orders'), true);
+    assert.equal(readsSecrets(withEnv({ containers: [{ name: 'orders', envFrom: [{ secretRef: { name: 'creds' } }] }] }), 'orders'), true);
+  });
+
+  it('says no for ConfigMaps, literals and fieldRefs only, and for another container', () => {
+    assert.equal(readsSecrets(withEnv({ containers: [{ name: 'orders', envFrom: [{ configMapRef: { name: 'c' } }], env: [{ name: 'A', value: 'x' }, { name: 'P', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] }), 'orders'), false);
+    assert.equal(readsSecrets(workload, 'intercept-proxy'), false);
   });
 });

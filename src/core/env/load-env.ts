@@ -53,6 +53,12 @@ export function appContainerName(workload: Workload, appPort: number): string | 
   return apps.length === 1 ? apps[0]!.name : undefined;
 }
 
+/** Whether the container's environment reads any Secret (so asking the user about Secrets makes sense). */
+export function readsSecrets(workload: Workload, containerName: string): boolean {
+  const c = templateOf(workload).spec?.containers.find((x) => x.name === containerName);
+  return (c?.envFrom ?? []).some((f) => f.secretRef) || (c?.env ?? []).some((e) => e.valueFrom?.secretKeyRef);
+}
+
 export async function loadPodEnvironment(api: PodEnvApi, workload: Workload, containerName: string, options: LoadOptions): Promise<PodEnvironment> {
   const namespace = workload.namespace;
   const template = templateOf(workload);

@@ -3,7 +3,7 @@
 // launch configuration's own entries win, and are named in the log). Secrets are read only when the
 // user agreed, once per workload; values never go to the log (only names and where they came from).
 import * as vscode from 'vscode';
-import { appContainerName, kubePodEnvApi, loadPodEnvironment, type PodEnvironment } from '../../core/env/load-env';
+import { appContainerName, kubePodEnvApi, loadPodEnvironment, readsSecrets, type PodEnvironment } from '../../core/env/load-env';
 import { debugEnvironment } from '../../core/env/debug-env';
 import type { Intercept } from '../../core/session/intercepts';
 import type { InterceptOutbounds } from '../../core/outbound/intercept-outbounds';
@@ -65,7 +65,10 @@ export class ClusterEnvironmentProvider implements vscode.DebugConfigurationProv
     const i = this.link.interceptFor(config.name, folder);
     if (!i) return config;
     try {
-      const env = await loadEnvironmentOf(this.connection, i, await secretsChoice(this.state, i));
+      // Asked only of a workload whose container reads Secrets.
+      const container = appContainerName(i.injection.workload, i.injection.appPort);
+      const include = container !== undefined && readsSecrets(i.injection.workload, container) ? await secretsChoice(this.state, i) : false;
+      const env = await loadEnvironmentOf(this.connection, i, include);
       logEnvironment(this.log, `Cluster environment for "${config.name}"`, env);
       const variables = await withOutboundCalls({ outbounds: this.outbounds, connection: this.connection, log: this.log }, i, env.variables, config.name);
       const merged = debugEnvironment(variables, (config.env ?? {}) as Record<string, string | null>);
