@@ -25,6 +25,7 @@ import { developerWithDocumentedRole } from '../harness/cluster/rbac.js';
 import { requestService } from '../harness/cluster/service.js';
 import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
 import { extensionLog } from '../harness/vscode/extension-log.js';
+import { acceptsConnections } from '../harness/vscode/local-port.js';
 import { markedLine } from '../harness/vscode/marked-line.js';
 import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
 
@@ -128,7 +129,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
 
       await wb.setBreakpoint(HANDLER_FILE, breakpointLine);
       await wb.runCommand('Debug: Start Debugging');
-      const local = startLocalProbe(port);
+      const local = () => acceptsConnections(port);
       await waitUntil('the debugged program listening', 90_000, local);
 
       const t0 = Date.now();
@@ -273,7 +274,7 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
       const offer = await wb.waitForNotification(/No debug session runs: start "Debug orders"\?/, 60_000);
       await offer.getByRole('button', { name: 'Start Debugging' }).click();
       await wb.answerDialog(/Include the Secrets of Deployment orders/, 'Include Secrets', 60_000);
-      await waitUntil('the debugged program listening on its own PORT', 90_000, startLocalProbe(port));
+      await waitUntil('the debugged program listening on its own PORT', 90_000, () => acceptsConnections(port));
 
       const answer = await requestService(ns, 'orders', 80, { path: '/env', headers: { [HEADER]: VALUE }, timeoutMs: 60_000 });
       assert.equal(answer.status, 200);
@@ -311,19 +312,3 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
   }
 });
 
-/** Resolves true once something listens on 127.0.0.1:port. */
-function startLocalProbe(port: number): () => Promise<true | undefined> {
-  return () =>
-    new Promise((resolve) => {
-      import('node:net')
-        .then(({ connect }) => {
-          const s = connect(port, '127.0.0.1');
-          s.once('connect', () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.once('error', () => resolve(undefined));
-        })
-        .catch(() => resolve(undefined));
-    });
-}

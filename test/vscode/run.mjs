@@ -42,8 +42,10 @@ if (!cluster('up')) {
 }
 say(`test cluster up (${seconds(t)})`);
 
+// `node test/vscode/run.mjs views intercept` runs only the files whose names contain one of the words.
+const words = process.argv.slice(2);
 const files = readdirSync(here)
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith('.test.ts') && (words.length === 0 || words.some((w) => f.includes(w))))
   .sort()
   .map((f) => path.join('test', 'vscode', f));
 

@@ -15,5 +15,6 @@ export class ContextNode extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon('cloud');
     this.description = server;
     this.tooltip = `Kubernetes context ${context} (${server})`;
+    this.accessibilityInformation = { label: `${context}, ${server}` };
   }
 }
