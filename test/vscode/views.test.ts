@@ -20,7 +20,8 @@ import { PodRunner } from '../harness/cluster/pod-runner.js';
 import { requestService } from '../harness/cluster/service.js';
 import { REPO_ROOT, freePort, packageVsix, waitUntil } from '../harness/vscode/codeServer.js';
 import { extensionLog } from '../harness/vscode/extension-log.js';
-import { withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
+import { acceptsConnections } from '../harness/vscode/local-port.js';
+import { startingWith, withWorkbench, type Workbench } from '../harness/vscode/workbench.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'orders-workspace');
 const HEADER = 'x-intercept-id';
@@ -71,7 +72,8 @@ describe('the Services view and its menus', { timeout: TIMEOUT * 2 }, () => {
 
     await withWorkbench(t, { vsix: [vsix], env: { KUBECONFIG: kubeconfig }, settings: { 'intercept.namespaces': [first, second] } }, async (wb) => {
       await wb.openView('Kubernetes Services');
-      await wb.treeItem(home).waitFor({ state: 'visible', timeout: 60_000 });
+      // The context node's accessible name carries its server too.
+      await wb.treeItem(startingWith(home)).waitFor({ state: 'visible', timeout: 60_000 });
       await wb.treeItem(first).waitFor({ state: 'visible', timeout: 60_000 });
       await wb.treeItem(second).waitFor({ state: 'visible' });
 
@@ -92,6 +94,8 @@ describe('the Services view and its menus', { timeout: TIMEOUT * 2 }, () => {
 
       await wb.runCommand('Intercept: Choose Namespaces');
       await wb.pickQuickInputRows([second]);
+      // A namespace node keeps the expansion the user gave it: open it to see its Services.
+      if ((await wb.treeItem(second).getAttribute('aria-expanded')) === 'false') await wb.treeItem(second).click();
       await wb.treeItem(/^beta/).waitFor({ state: 'visible', timeout: 60_000 });
       await waitUntil(`the tree without ${first}`, 30_000, async () => ((await wb.treeItem(first).count()) === 0 ? true : undefined));
 
@@ -144,17 +148,18 @@ describe('the Services view and its menus', { timeout: TIMEOUT * 2 }, () => {
       const headerGone = () => waitUntil('the status bar without the header', 60_000, async () => ((await wb.statusBarTexts()).some((s) => s.includes(VALUE)) ? undefined : true));
 
       await fromTree('Intercept to this workspace');
-      await wb.answerDialog(/Intercept orders:80\?/, 'Intercept', 60_000);
       // No debug session runs and the two folders name different ports: asked, each with its folder.
       await wb.quickInputRow(String(ordersPort)).waitFor({ state: 'visible', timeout: 60_000 });
       const rows = (await wb.quickInputRows().allInnerTexts()).join('\n');
       assert.match(rows, new RegExp(`${ordersPort}[\\s\\S]*launch configuration "Debug orders" in folder orders`));
       assert.match(rows, new RegExp(`${billingPort}[\\s\\S]*launch configuration "Debug billing" in folder billing`));
       await wb.pickQuickInputRow(String(ordersPort));
+      await wb.answerDialog(/Intercept orders:80\?/, 'Intercept', 60_000);
       // The configuration the answer came from is offered, in its own folder.
       const offer = await wb.waitForNotification(/No debug session runs: start "Debug orders"\?/, 120_000);
       await offer.getByRole('button', { name: 'Start Debugging' }).click();
       await headerShown();
+      await waitUntil('the debugged program listening', 90_000, () => acceptsConnections(ordersPort));
       const answer = await requestService(ns, 'orders', 80, { method: 'POST', path: '/orders/7', headers: { [HEADER]: VALUE }, timeoutMs: 90_000 });
       assert.equal(answer.body.toString(), 'orders on the laptop: POST /orders/7\n');
 
@@ -199,4 +204,5 @@ describe('the Services view and its menus', { timeout: TIMEOUT * 2 }, () => {
     }
   });
 });
+
 

@@ -169,8 +169,14 @@ export class ServicesTree implements vscode.TreeDataProvider<ServicesTreeNode>, 
     if (!node) {
       const conn = this.connection.get();
       if (!conn.ok) throw new CoreError(conn.failure);
-      // Reaching the cluster is checked here, so an unreachable one shows the welcome view.
-      await this.namespaces();
+      // Reaching the cluster is checked here, so an unreachable one shows the welcome view. Namespaces
+      // chosen in the settings are listed without asking the cluster: reading the first one asks it.
+      const names = await this.namespaces();
+      if (this.shownNamespaces().length > 0 && names[0]) {
+        await this.namespaceView(names[0]).catch((err: unknown) => {
+          if (err instanceof CoreError && CLUSTER_FAILURES.has(err.failure.kind)) throw err;
+        });
+      }
       this.setClusterState('ok');
       return [new ContextNode(conn.client.context, conn.client.server)];
     }

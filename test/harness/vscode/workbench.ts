@@ -37,6 +37,8 @@ export const UI_TIMEOUT_MS = 30_000;
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A pattern that matches exactly `text` (surrounding whitespace allowed). */
 export const exactly = (text: string) => new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
+/** Text that is `text`, or starts with it and goes on after a comma or a space (a tree item's name and its description). */
+export const startingWith = (text: string) => new RegExp(`^${escapeRegExp(text)}([,\\s]|$)`);
 const asPattern = (text: string | RegExp) => (typeof text === 'string' ? new RegExp(escapeRegExp(text)) : text);
 /** Monaco renders spaces as no-break spaces; compare text with ordinary ones. */
 const plain = (s: string) => s.replace(/\u00a0/g, ' ');
