@@ -291,6 +291,31 @@ describe('intercept from the editor', { timeout: TIMEOUT * 3 }, () => {
     });
   });
 
+  void test('as a developer with only the documented Role, the cluster environment leaves out the Secrets they may not read, and says so', { timeout: TIMEOUT }, async (t) => {
+    const { folder, port } = await workspace();
+    const kubeconfig = path.join(folder, '..', `${path.basename(folder)}.kubeconfig`);
+    writeFileSync(kubeconfig, (await developerWithDocumentedRole(kc, ns, 'env-dev')).exportConfig());
+    await new Injector({ client, build: await builtSidecar() }).inject({ namespace: ns, service: 'orders', port: 80 });
+    const options = editorOptions(folder, port);
+    await withWorkbench(t, { ...options, env: { ...options.env, KUBECONFIG: kubeconfig }, settings: { ...options.settings, 'intercept.debugWithClusterEnvironment': true } }, async (wb) => {
+      await interceptFromTree(wb);
+      await headerShown(wb);
+      const offer = await wb.waitForNotification(/No debug session runs: start "Debug orders"\?/, 60_000);
+      await offer.getByRole('button', { name: 'Start Debugging' }).click();
+      await wb.answerDialog(/Include the Secrets of Deployment orders/, 'Include Secrets', 60_000);
+      const note = await wb.waitForNotification(/starts without some of the pod's variables/, 60_000);
+      assert.match(await note.innerText(), new RegExp(`DB_PASSWORD: left out: you may not get secrets in namespace ${ns}`));
+      await waitUntil('the debugged program listening', 90_000, () => acceptsConnections(port));
+      const answer = await requestService(ns, 'orders', 80, { path: '/env', headers: { [HEADER]: VALUE }, timeoutMs: 60_000 });
+      const env = JSON.parse(answer.body.toString()) as Record<string, string | null>;
+      assert.deepEqual(env, { LOG_LEVEL: 'debug', FEATURE: 'new-checkout', DB_PASSWORD: null, POD_NAME: env.POD_NAME, GREETING: `hello from ${env.POD_NAME}` });
+      assert.ok(env.POD_NAME, 'the rest of the environment arrived');
+      await wb.runCommand('Intercept: Stop Intercept');
+      await waitForReleased('no claim of ana-test after Stop');
+      await wb.runCommand('Debug: Stop');
+    });
+  });
+
   /** Another developer intercepting the same service with the core, as their editor would. */
   async function teammate(developer: string, value: string): Promise<{ stop: () => Promise<void> }> {
     const injector = new Injector({ client, build: await builtSidecar() });

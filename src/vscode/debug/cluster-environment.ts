@@ -70,6 +70,11 @@ export class ClusterEnvironmentProvider implements vscode.DebugConfigurationProv
       const include = container !== undefined && readsSecrets(i.injection.workload, container) ? await secretsChoice(this.state, i) : false;
       const env = await loadEnvironmentOf(this.connection, i, include);
       logEnvironment(this.log, `Cluster environment for "${config.name}"`, env);
+      const leftOut = env.notes.filter((n) => n.kind === 'left-out');
+      if (leftOut.length > 0) {
+        const more = leftOut.length > 1 ? ` And ${leftOut.length - 1} more: see the log.` : '';
+        void vscode.window.showWarningMessage(`Intercept: "${config.name}" starts without some of the pod's variables. ${leftOut[0]!.message}.${more}`);
+      }
       const variables = await withOutboundCalls({ outbounds: this.outbounds, connection: this.connection, log: this.log }, i, env.variables, config.name);
       const merged = debugEnvironment(variables, (config.env ?? {}) as Record<string, string | null>);
       if (merged.userWins.length > 0) this.log.info(`  kept from the launch configuration: ${merged.userWins.join(', ')}`);

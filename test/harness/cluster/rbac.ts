@@ -16,11 +16,14 @@ export function documentedRole(): V1Role {
   return role;
 }
 
-/** Creates the documented Role in `namespace`, binds it to ServiceAccount `name`, and returns its kubeconfig. */
+/** Creates the documented Role in `namespace` (unless there), binds it to ServiceAccount `name`, and returns its kubeconfig. */
 export async function developerWithDocumentedRole(kc: KubeConfig, namespace: string, name: string): Promise<KubeConfig> {
   const role = documentedRole();
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({ namespace, body: role });
+  // One Role per namespace serves every developer bound to it.
+  await rbac.createNamespacedRole({ namespace, body: role }).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
   await rbac.createNamespacedRoleBinding({
     namespace,
     body: {
