@@ -14,6 +14,9 @@
 //   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
 //   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
 //   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (the extension's port-forward, src/core/kube)
+//   connectInNetns(netns, port, { host })   as a process in a pod connects (ClusterIPs through
+//                               kube-proxy, names through CoreDNS)
+//   clusterNetwork()            the pod network's addresses (pod and Service ranges, DNS)
 export {
   kubeconfigPath,
   loadKubeConfig,
@@ -31,4 +34,6 @@ export { requestService, httpOverStream, connectService, resolveService, service
 export type { StreamRequest, StreamResponse, ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
 export { openPortForward, apiServerAccess } from './port-forward.js';
 export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';
+export { clusterNetwork } from './pod-network.js';
+export type { ClusterNetwork } from './pod-network.js';
 export type { HostMount } from './mount-paths.js';
