@@ -174,3 +174,18 @@ export async function canConnect(name: string, port: number, host = '127.0.0.1')
     return false;
   }
 }
+
+export type LookupResult = { addresses: string[] } | { code: string };
+
+/**
+ * Resolves `host` (IPv4) as a program inside the namespace would: getaddrinfo, with the namespace's
+ * resolv.conf (a pod's names the cluster DNS). `{ code }` is the resolver's error, e.g. ENOTFOUND for
+ * a name that does not exist.
+ */
+export async function lookupInNetns(name: string, host: string, timeoutMs = 20_000): Promise<LookupResult> {
+  const script =
+    "require('node:dns').lookup(process.argv[1], { all: true, family: 4 }, (err, found) => " +
+    'process.stdout.write(JSON.stringify(err ? { code: err.code } : { addresses: found.map((a) => a.address) })))';
+  const { stdout } = await run('ip', ['netns', 'exec', name, process.execPath, '-e', script, host], { timeout: timeoutMs });
+  return JSON.parse(stdout) as LookupResult;
+}
