@@ -43,20 +43,28 @@ function bridgePortName(podNetns: string): string {
 }
 
 /**
- * The pod's MAC, derived from its IP as CNI's bridge plugin does (0a:58 and the four bytes): kwok
- * hands a freed pod IP out again at once, and with the same MAC the neighbour caches of the bridge
- * and of other pods stay right for the new pod.
+ * The pod's MAC, derived from its IP as CNI's bridge plugin does (0a:58 and the four bytes): when
+ * kwok hands a freed pod IP out again, the neighbour caches of the bridge and of other pods stay
+ * right for the new pod.
  */
 export function macOf(ipv4: string): string {
   return ['0a', '58', ...ipv4.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
+/** Pod IPs on the pod network, attached in this process: the namespace holding each. */
+const holders = new Map<string, string>();
+
 /**
- * Addresses attached in this process, by pod IP: the namespace holding it and a promise of its
- * release. kwok frees a pod's IP when its object goes, a kubelet only once the pod's sandbox is gone;
- * a new pod given that IP while the old pod's processes still end waits for its namespace to go.
+ * kwok hands a deleted pod's IP out again at once, where a kubelet keeps it until the pod's sandbox
+ * is gone. The new pod gets the address on the network; the old one, whose processes are still
+ * ending, is taken off it and keeps the address on its loopback, so connections inside it go on.
  */
-const holders = new Map<string, { netns: string; released: Promise<void>; release: () => void }>();
+async function evict(podIP: string, oldNetns: string): Promise<void> {
+  holders.delete(podIP);
+  // Either may fail when the old namespace is going away at the same moment: nothing left to do then.
+  await ip(['-n', oldNetns, 'link', 'del', 'eth0']).catch(() => undefined);
+  await ip(['-n', oldNetns, 'addr', 'add', `${podIP}/32`, 'dev', 'lo']).catch(() => undefined);
+}
 
 function resolvConf(network: ClusterNetwork, podNamespace: string): string {
   const domain = network.clusterDomain;
@@ -68,26 +76,14 @@ function resolvConf(network: ClusterNetwork, podNamespace: string): string {
   ].join('\n');
 }
 
-async function addressReleased(podIP: string, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  for (let holder = holders.get(podIP); holder; holder = holders.get(podIP)) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`pod IP ${podIP} is still held by namespace ${holder.netns} after ${waitMs} ms`);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([holder.released, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
-    clearTimeout(timer);
-  }
-}
-
 const netnsConfigDir = (podNetns: string) => path.join('/etc/netns', podNetns);
 
 /** Puts an existing (empty) pod namespace on the pod network with `podIP`. */
-export async function attachToPodNetwork(podNetns: string, podIP: string, podNamespace: string, { waitMs = 60_000 } = {}): Promise<void> {
+export async function attachToPodNetwork(podNetns: string, podIP: string, podNamespace: string): Promise<void> {
   const network = clusterNetwork();
-  await addressReleased(podIP, waitMs);
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  holders.set(podIP, { netns: podNetns, released, release });
+  const holder = holders.get(podIP);
+  if (holder !== undefined && holder !== podNetns) await evict(podIP, holder);
+  holders.set(podIP, podNetns);
   const port = bridgePortName(podNetns);
   await ip(['-n', podNetns, 'link', 'add', 'eth0', 'address', macOf(podIP), 'type', 'veth', 'peer', 'name', port, 'netns', network.netns]);
   await ip(['-n', network.netns, 'link', 'set', port, 'master', network.bridge, 'up']);
@@ -98,12 +94,8 @@ export async function attachToPodNetwork(podNetns: string, podIP: string, podNam
   writeFileSync(path.join(netnsConfigDir(podNetns), 'resolv.conf'), resolvConf(network, podNamespace));
 }
 
-/** After the pod's namespace is deleted (its veth goes with it): its resolv.conf, and its IP for reuse. */
+/** After the pod's namespace is deleted (its veth goes with it): its resolv.conf, and its IP. */
 export function detachFromPodNetwork(podNetns: string): void {
   rmSync(netnsConfigDir(podNetns), { recursive: true, force: true });
-  for (const [address, holder] of holders) {
-    if (holder.netns !== podNetns) continue;
-    holders.delete(address);
-    holder.release();
-  }
+  for (const [address, netns] of holders) if (netns === podNetns) holders.delete(address);
 }
