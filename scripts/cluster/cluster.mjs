@@ -1,6 +1,7 @@
 // The test cluster: a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
 // and kwok (fake nodes; marks pods Running; serves the kubelet API for port-forward), run by
-// `kwokctl --runtime binary` from the binaries of build.mjs, everything bound to 127.0.0.1.
+// `kwokctl --runtime binary` from the binaries of build.mjs, everything bound to 127.0.0.1; and a pod
+// network in a network namespace of its own, with kube-proxy and CoreDNS (pod-network.mjs).
 //
 //   node scripts/cluster/cluster.mjs up     (npm run cluster:up)
 //   node scripts/cluster/cluster.mjs down   (npm run cluster:down)
@@ -8,19 +9,33 @@
 // State (data, certificates, logs, kubeconfig) lives in .test-artifacts/cluster/ (gitignored), or in
 // $INTERCEPT_CLUSTER_STATE. The kubeconfig is <state>/kubeconfig. `up` first takes down a cluster left
 // from an earlier run. `down` ends every process of the cluster, checks that none of their ports is
-// still listening, removes network namespaces pods left behind, and deletes the state (logs are kept
-// in .test-artifacts/cluster-logs/).
+// still listening, removes the pod network and the network namespaces pods left behind, and deletes
+// the state (logs are kept in .test-artifacts/cluster-logs/).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureBinaries } from './build.mjs';
+import { binaryPath, ensureBinaries } from './build.mjs';
+import {
+  POD_NETWORK,
+  createNetworkNamespace,
+  kubeDnsObjects,
+  networkDir,
+  networkNotReady,
+  networkPids,
+  nodeAddress,
+  nodePodCIDR,
+  removeStaleNetnsConfig,
+  signalNetworkComponents,
+  startNetworkComponents,
+  writeNetworkResolvConf,
+} from './pod-network.mjs';
 import { ensureRoot, ensureTools } from './tools.mjs';
 import { binDir, kubeconfigPath, repoRoot, stateDir } from './versions.mjs';
 
 export const CLUSTER_NAME = 'intercept';
-/** Prefix of the network namespaces the pod runner creates; `down` removes leftovers. */
+/** Prefix of the network namespaces the pod runner creates (and of the pod network's); `down` removes them. */
 export const NETNS_PREFIX = 'intercept-pod-';
 export const NODE_COUNT = 2;
 
@@ -166,7 +181,11 @@ function kwokctlConfig(bin) {
         // documentation address (RFC 5737) that no machine owns keeps the machine's addresses out of
         // the cluster; nothing in the tests connects to it.
         name: 'kube-apiserver',
-        extraArgs: [{ key: 'advertise-address', value: '203.0.113.1' }],
+        extraArgs: [
+          { key: 'advertise-address', value: '203.0.113.1' },
+          // Its default (10.0.0.0/24) is also kwok's default pod range; see pod-network.mjs.
+          { key: 'service-cluster-ip-range', value: POD_NETWORK.serviceCIDR },
+        ],
       },
     ],
   });
@@ -184,7 +203,10 @@ function nodeManifest(i) {
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
       labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
     },
-    status: { allocatable: resources, capacity: resources },
+    // kwok gives the node's pods IPs from its podCIDR (the pod network's addresses, pod-network.mjs).
+    spec: { podCIDR: nodePodCIDR(i), podCIDRs: [nodePodCIDR(i)] },
+    // kube-proxy needs its node's IP; kwok's stages keep addresses a node has (and add Hostname).
+    status: { allocatable: resources, capacity: resources, addresses: [{ type: 'InternalIP', address: nodeAddress(i) }] },
   };
 }
 
@@ -210,6 +232,39 @@ async function waitUntilReady(bin) {
     'ServiceAccount default/default (created by kube-controller-manager)',
     () => kubectl(bin, ['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'], { quiet: true, timeout: 10_000 }).ok,
     { timeoutMs: 90_000 },
+  );
+}
+
+/** The API server's port on 127.0.0.1, from the kubeconfig kwokctl wrote. */
+function apiServerPort() {
+  const m = /server:\s*https:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(kubeconfigPath(), 'utf8'));
+  if (!m) throw new Error(`no https://127.0.0.1:<port> server in ${kubeconfigPath()}`);
+  return Number(m[1]);
+}
+
+/** The pod network: its namespace and bridge, kube-proxy, CoreDNS and Service kube-system/kube-dns. */
+async function startPodNetwork(bin) {
+  createNetworkNamespace(NODE_COUNT);
+  writeNetworkResolvConf();
+  const started = startNetworkComponents({
+    state: stateDir(),
+    kubeconfig: kubeconfigPath(),
+    apiPort: apiServerPort(),
+    kubeProxyBinary: path.join(bin, 'kube-proxy'),
+    corednsBinary: binaryPath('coredns'),
+  });
+  kubectl(bin, ['apply', '-f', '-'], { input: JSON.stringify(kubeDnsObjects()) });
+  await waitFor(
+    'the pod network (kube-proxy, CoreDNS, kube-dns)',
+    () => {
+      for (const { component, pid } of started) {
+        if (!alive(pid)) throw new Error(`${component} exited; see ${path.join(networkDir(stateDir()), 'logs', `${component}.log`)}`);
+      }
+      const missing = networkNotReady();
+      if (missing) throw new Error(`waiting for ${missing}`);
+      return true;
+    },
+    { timeoutMs: 60_000, everyMs: 250 },
   );
 }
 
@@ -245,18 +300,37 @@ export async function up() {
 
   try {
     await waitUntilReady(bin);
+    const tNet = Date.now();
+    await startPodNetwork(bin);
+    log(`pod network up in ${((Date.now() - tNet) / 1000).toFixed(1)} s`);
   } catch (err) {
     log(`the cluster did not come up; taking it down (its logs are kept in ${path.join(path.dirname(stateDir()), 'cluster-logs')})`);
     await down().catch((e) => log(`down failed too: ${e.message}`));
     throw err;
   }
 
-  const pids = clusterPids();  const pidSet = new Set(pids.map((p) => p.pid));
+  const pids = [...clusterPids(), ...networkPids(stateDir())];
+  const pidSet = new Set(pids.map((p) => p.pid));
   const ports = listeningSockets().filter((s) => s.pids.some((p) => pidSet.has(p)));
   const nonLoopback = ports.filter((s) => !/^(127\.|\[::1\]|\[::ffff:127\.)/.test(s.local));
   writeFileSync(
     recordPath(),
-    `${JSON.stringify({ kubeconfig: kubeconfigPath(), pids, ports: ports.map((s) => s.local), startedAt: new Date().toISOString() }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        kubeconfig: kubeconfigPath(),
+        pids,
+        ports: ports.map((s) => s.local),
+        // What the pod runner needs to attach pods (test/harness/cluster/pod-network.ts).
+        network: {
+          ...POD_NETWORK,
+          nodePodCIDRs: Array.from({ length: NODE_COUNT }, (_, i) => nodePodCIDR(i)),
+          nodeAddresses: Array.from({ length: NODE_COUNT }, (_, i) => nodeAddress(i)),
+        },
+        startedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    )}\n`,
   );
   if (nonLoopback.length > 0) {
     await down();
@@ -276,10 +350,13 @@ export function clusterRecord() {
 
 export async function down() {
   const record = clusterRecord();
-  const pids = new Map([...(record?.pids ?? []), ...clusterPids()].map((p) => [p.pid, p.component]));
+  const pids = new Map([...(record?.pids ?? []), ...clusterPids(), ...networkPids(stateDir())].map((p) => [p.pid, p.component]));
   const ports = new Set(record?.ports ?? []);
   // Also what the processes listen on now (a cluster whose `up` failed has no record).
   for (const s of listeningSockets()) if (s.pids.some((p) => pids.has(p))) ports.add(s.local);
+
+  // kube-proxy, CoreDNS and the relay first: they follow the API server and would only log its end.
+  signalNetworkComponents(stateDir());
 
   const kwokctlBinary = path.join(binDir(), 'kwokctl');
   if (existsSync(clusterDir()) && existsSync(kwokctlBinary)) {
@@ -289,7 +366,8 @@ export async function down() {
     if (!r.ok) log(`kwokctl delete cluster failed, ending the processes directly:\n${r.stdout}${r.stderr}`);
   }
 
-  // Pods' namespaces left by a test that could not clean up: end their processes, then the namespace.
+  // The pod network's namespace, and pods' namespaces left by a test that could not clean up: end
+  // their processes, then the namespace.
   for (const ns of netnsLeftovers()) {
     const inside = run('ip', ['netns', 'pids', ns], { quiet: true })
       .stdout.split('\n')
@@ -304,14 +382,17 @@ export async function down() {
       }
     }
     run('ip', ['netns', 'delete', ns], { quiet: true });
-    log(`removed network namespace ${ns} left by a test`);
+    log(ns === POD_NETWORK.netns ? `removed the pod network (${ns})` : `removed network namespace ${ns} left by a test`);
   }
+  // Their resolv.conf files (`ip netns delete` leaves /etc/netns/<name>).
+  removeStaleNetnsConfig(NETNS_PREFIX, netnsLeftovers());
 
   // Bounded wait for the recorded processes; what does not go on its own is killed, by pid.
   const remaining = () => [...pids.keys()].filter(alive);
   try {
     await waitFor('cluster processes to exit', () => remaining().length === 0, { timeoutMs: 15_000, everyMs: 200 });
   } catch {
+    signalNetworkComponents(stateDir(), 'SIGKILL');
     for (const pid of remaining()) {
       log(`killing ${pids.get(pid)} (pid ${pid})`);
       try {
@@ -330,11 +411,11 @@ export async function down() {
 
   if (existsSync(stateDir())) {
     const logs = path.join(clusterDir(), 'logs');
-    if (existsSync(logs)) {
-      const keep = path.join(path.dirname(stateDir()), 'cluster-logs');
-      rmSync(keep, { recursive: true, force: true });
-      cpSync(logs, keep, { recursive: true });
-    }
+    const networkLogs = path.join(networkDir(stateDir()), 'logs');
+    const keep = path.join(path.dirname(stateDir()), 'cluster-logs');
+    if (existsSync(logs) || existsSync(networkLogs)) rmSync(keep, { recursive: true, force: true });
+    if (existsSync(logs)) cpSync(logs, keep, { recursive: true });
+    if (existsSync(networkLogs)) cpSync(networkLogs, path.join(keep, 'network'), { recursive: true });
     rmSync(stateDir(), { recursive: true, force: true });
   }
   log('cluster down: no process and no port left');

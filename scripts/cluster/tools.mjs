@@ -1,12 +1,21 @@
 // Machine tools the test cluster needs, installed with apt-get when missing:
-//   ip (iproute2)  network namespaces, one per pod;  ss (iproute2)  listening sockets of the cluster;
-//   socat          the byte pipe that carries a port-forward or a Service request into a pod's namespace.
+//   ip (iproute2)  network namespaces, one per pod, veths and the pod network's bridge;
+//   ss (iproute2)  listening sockets of the cluster;
+//   socat          the byte pipe that carries a port-forward or a Service request into a pod's
+//                  namespace, and the relay between the API server and the pod network's namespace;
+//   nft (nftables) kube-proxy's nftables mode programs Service NAT through it;
+//   iptables       kube-proxy (any mode) first clears rules an iptables-mode kube-proxy would have left;
+//   sysctl (procps) forwarding and br_netfilter settings inside the pod network's namespace.
+// (No `conntrack` tool: kube-proxy clears stale conntrack entries over netlink itself.)
 import { spawnSync } from 'node:child_process';
 
 const needed = [
   { command: 'ip', pkg: 'iproute2' },
   { command: 'ss', pkg: 'iproute2' },
   { command: 'socat', pkg: 'socat' },
+  { command: 'nft', pkg: 'nftables' },
+  { command: 'iptables', pkg: 'iptables' },
+  { command: 'sysctl', pkg: 'procps' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

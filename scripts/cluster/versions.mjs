@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const KUBERNETES_VERSION = 'v1.36.3';
 export const ETCD_VERSION = 'v3.6.8';
 export const KWOK_VERSION = 'v0.8.0';
+// CoreDNS answers the cluster's DNS names; its own release line, built against its own client-go.
+export const COREDNS_VERSION = 'v1.15.0';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,6 +26,14 @@ export function binDir() {
     process.env.INTERCEPT_CLUSTER_BIN ||
     path.join(cacheRoot(), `k8s-${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}-kwok-${KWOK_VERSION}`, 'bin')
   );
+}
+
+/**
+ * Folder of CoreDNS, keyed by its own version (it does not follow the control plane's versions, so a
+ * CoreDNS upgrade does not rebuild Kubernetes). $INTERCEPT_CLUSTER_BIN holds it too when set.
+ */
+export function corednsBinDir() {
+  return process.env.INTERCEPT_CLUSTER_BIN || path.join(cacheRoot(), `coredns-${COREDNS_VERSION}`, 'bin');
 }
 
 /** Build folder (small generated Go modules), next to the binaries, outside the repo. */

@@ -1,19 +1,35 @@
 // The app container of a test pod, run by the pod runner inside the pod's network namespace.
 // Environment: POD_NAME, POD_NAMESPACE, CONTAINER_NAME, APP_PORTS (comma-separated), the container's
-// own env from the pod spec, and APP_READY=no to start not ready.
+// own env from the pod spec, APP_READY=no to start not ready, and APP_LINE_ECHO_PORTS (comma-separated,
+// among APP_PORTS) for ports that speak a line protocol instead of HTTP.
 // It listens on every address of its pod (127.0.0.1 and the pod IP) on each port and answers:
 //   POST|PUT /echo    200, the request body streamed back (header x-pod-name);
 //   GET /ready        200 "ready", or 503 "not ready" (for a readinessProbe);
 //   PUT /ready        body "yes" or "no" sets what GET /ready answers; 204;
-//   anything else     200, JSON { pod, namespace, container, port, method, url, headers, bodyBytes }.
+//   anything else     200, JSON { pod, namespace, container, port, method, url, headers, bodyBytes,
+//                     remoteAddress } (remoteAddress: the client's address as the pod sees it).
+// On a line-echo port (raw TCP, no HTTP) each line "<text>\n" is answered "<pod> <text>\n".
 // It prints "listening <port>" once per port, and exits shortly after SIGTERM/SIGINT (see below).
 import http from 'node:http';
+import net from 'node:net';
+import readline from 'node:readline';
 
 const pod = process.env.POD_NAME ?? 'unknown';
 const namespace = process.env.POD_NAMESPACE ?? '';
 const container = process.env.CONTAINER_NAME ?? 'app';
 const ports = (process.env.APP_PORTS ?? '8080').split(',').map(Number).filter((p) => p > 0);
+const lineEchoPorts = new Set((process.env.APP_LINE_ECHO_PORTS ?? '').split(',').map(Number).filter((p) => p > 0));
 let ready = process.env.APP_READY !== 'no';
+
+/** A raw TCP server answering each line with the pod's name and the line. */
+function lineEchoServer() {
+  return net.createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    const lines = readline.createInterface({ input: socket, crlfDelay: Infinity });
+    lines.on('line', (line) => socket.write(`${pod} ${line}\n`));
+    lines.on('close', () => socket.end());
+  });
+}
 
 /** GET /ready answers readiness; PUT /ready with "yes" or "no" changes it. */
 function readiness(req, res) {
@@ -37,7 +53,17 @@ function readiness(req, res) {
 }
 
 const servers = ports.map((port) => {
-  const server = http.createServer((req, res) => {
+  const server = lineEchoPorts.has(port) ? lineEchoServer() : httpServer(port);
+  server.listen(port, '0.0.0.0', () => console.log(`listening ${port}`));
+  server.on('error', (err) => {
+    console.error(`port ${port}: ${err.message}`);
+    process.exit(1);
+  });
+  return server;
+});
+
+function httpServer(port) {
+  return http.createServer((req, res) => {
     res.setHeader('x-pod-name', pod);
     if (req.url?.startsWith('/echo') && (req.method === 'POST' || req.method === 'PUT')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -51,18 +77,13 @@ const servers = ports.map((port) => {
     let bodyBytes = 0;
     req.on('data', (c) => (bodyBytes += c.length));
     req.on('end', () => {
-      const body = JSON.stringify({ pod, namespace, container, port, method: req.method, url: req.url, headers: req.headers, bodyBytes });
+      const remoteAddress = req.socket.remoteAddress;
+      const body = JSON.stringify({ pod, namespace, container, port, method: req.method, url: req.url, headers: req.headers, bodyBytes, remoteAddress });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
   });
-  server.listen(port, '0.0.0.0', () => console.log(`listening ${port}`));
-  server.on('error', (err) => {
-    console.error(`port ${port}: ${err.message}`);
-    process.exit(1);
-  });
-  return server;
-});
+}
 
 // A well-behaved app (as with a preStop sleep): on SIGTERM it goes on serving for a moment, since the
 // Service's endpoints learn of the pod's end a little after the pod does, then it exits.
@@ -75,7 +96,7 @@ const stop = () => {
   setTimeout(() => {
     for (const s of servers) {
       s.close();
-      s.closeAllConnections();
+      s.closeAllConnections?.();
     }
     process.exit(0);
   }, shutdownDelayMs);

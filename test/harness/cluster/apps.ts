@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { loadSidecarBuild, type SidecarBuild } from '../../../src/core/session/sidecar-build.js';
 import { repoRoot } from './kube.js';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1ContainerPort, type V1EnvFromSource, type V1EnvVar, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
@@ -75,6 +76,75 @@ export async function createApp(kc: KubeConfig, namespace: string, name: string,
     body: { metadata: { name }, spec: { selector: labels, ports: [port, ...(shape.extraServicePorts ?? [])] } },
   });
   return { deployment, service };
+}
+
+/**
+ * A raw TCP server behind a Service: a Deployment of the test app whose port speaks a line protocol
+ * (each line answered `<pod> <line>`, see app-server.mjs), and Service `name` port `servicePort` to it.
+ */
+export async function createLineEchoApp(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  { servicePort = 7000, containerPort = 9000, replicas = 1 } = {},
+): Promise<{ deployment: V1Deployment; service: V1Service }> {
+  const labels = { app: name };
+  const deployment = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'registry.example/line-echo:1',
+                ports: [{ name: 'line', containerPort }],
+                env: [{ name: 'APP_LINE_ECHO_PORTS', value: String(containerPort) }],
+              },
+            ],
+            terminationGracePeriodSeconds: 5,
+          },
+        },
+      },
+    },
+  });
+  const service = await kc.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace,
+    body: { metadata: { name }, spec: { selector: labels, ports: [{ name: 'line', port: servicePort, targetPort: 'line' }] } },
+  });
+  return { deployment, service };
+}
+
+/** Sends one line over a byte stream and resolves with the first line that comes back; destroys the stream after. */
+export async function exchangeLine(socket: Duplex, text: string, what: string, timeoutMs = 5_000): Promise<string> {
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let got = '';
+      const timer = setTimeout(() => reject(new Error(`no line back from ${what} within ${timeoutMs} ms (got ${JSON.stringify(got)})`)), timeoutMs);
+      socket.on('data', (c: Buffer) => {
+        got += c.toString();
+        if (!got.includes('\n')) return;
+        clearTimeout(timer);
+        resolve(got.slice(0, got.indexOf('\n')));
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.on('end', () => {
+        clearTimeout(timer);
+        reject(new Error(`${what} closed the connection without a line (got ${JSON.stringify(got)})`));
+      });
+      socket.write(`${text}\n`);
+    });
+  } finally {
+    socket.destroy();
+  }
 }
 
 /** The program being debugged: answers `laptop:<name> <path>` with a Content-Length. */

@@ -14,6 +14,9 @@
 //   connectService(namespace, service, port, opts) / resolveService(...) / serviceTargets(...)
 //   waitForServiceEndpoints(namespace, service, port, count, opts)  EndpointSlices lag behind pods
 //   openPortForward(kc, namespace, pod, port): Promise<Duplex>   (the extension's port-forward, src/core/kube)
+//   connectInNetns(netns, port, { host }) / lookupInNetns(netns, name)   as a process in a pod connects
+//                               and resolves (ClusterIPs through kube-proxy, names through CoreDNS)
+//   clusterNetwork()            the pod network's addresses (pod and Service ranges, DNS)
 export {
   kubeconfigPath,
   loadKubeConfig,
@@ -30,5 +33,8 @@ export type { PodRunnerOptions, RunningPod, RunningContainer } from './pod-runne
 export { requestService, httpOverStream, connectService, resolveService, serviceTargets, waitForServiceEndpoints } from './service.js';
 export type { StreamRequest, StreamResponse, ServiceRequestOptions, ServiceResponse, ServiceTarget, ServiceConnectOptions } from './service.js';
 export { openPortForward, apiServerAccess } from './port-forward.js';
-export { connectInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';
+export { connectInNetns, lookupInNetns, podNetnsName, NETNS_PREFIX } from './netns.js';
+export type { LookupResult } from './netns.js';
+export { clusterNetwork } from './pod-network.js';
+export type { ClusterNetwork } from './pod-network.js';
 export type { HostMount } from './mount-paths.js';

@@ -1,8 +1,8 @@
 // One network namespace per pod, so that 127.0.0.1:<port> inside a pod means that pod's own processes,
-// as in a real pod. The namespace has only its loopback device, which carries 127.0.0.1 and the pod IP
-// kwok assigned (so a process listening on 127.0.0.1 only is not reachable at the pod IP, as in a real
-// pod). Nothing leaves the namespace: connections into it are made by `ip netns exec <ns> socat`,
-// whose stdin/stdout are the byte stream.
+// as in a real pod. The namespace starts with only its loopback (127.0.0.1); the pod runner then puts
+// it on the cluster's pod network (pod-network.ts: `eth0` with the pod IP), so a process listening
+// on 127.0.0.1 only is not reachable at the pod IP, as in a real pod. The harness's own connections
+// into a pod are made by `ip netns exec <ns> socat`, whose stdin/stdout are the byte stream.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
@@ -27,11 +27,12 @@ export async function netnsExists(name: string): Promise<boolean> {
   return out.split('\n').some((l) => l.trim().split(/\s+/)[0] === name);
 }
 
-export async function createNetns(name: string, podIP?: string): Promise<void> {
+/** A namespace with its loopback up; `loopbackIP` also on the loopback (a hostNetwork pod's node IP). */
+export async function createNetns(name: string, loopbackIP?: string): Promise<void> {
   await ip(['netns', 'add', name]);
   try {
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);
-    if (podIP) await ip(['-n', name, 'addr', 'add', `${podIP}/${podIP.includes(':') ? 128 : 32}`, 'dev', 'lo']);
+    if (loopbackIP) await ip(['-n', name, 'addr', 'add', `${loopbackIP}/${loopbackIP.includes(':') ? 128 : 32}`, 'dev', 'lo']);
   } catch (err) {
     await ip(['netns', 'delete', name]).catch(() => undefined);
     throw err;
@@ -172,4 +173,19 @@ export async function canConnect(name: string, port: number, host = '127.0.0.1')
   } catch {
     return false;
   }
+}
+
+export type LookupResult = { addresses: string[] } | { code: string };
+
+/**
+ * Resolves `host` (IPv4) as a program inside the namespace would: getaddrinfo, with the namespace's
+ * resolv.conf (a pod's names the cluster DNS). `{ code }` is the resolver's error, e.g. ENOTFOUND for
+ * a name that does not exist.
+ */
+export async function lookupInNetns(name: string, host: string, timeoutMs = 20_000): Promise<LookupResult> {
+  const script =
+    "require('node:dns').lookup(process.argv[1], { all: true, family: 4 }, (err, found) => " +
+    'process.stdout.write(JSON.stringify(err ? { code: err.code } : { addresses: found.map((a) => a.address) })))';
+  const { stdout } = await run('ip', ['netns', 'exec', name, process.execPath, '-e', script, host], { timeout: timeoutMs });
+  return JSON.parse(stdout) as LookupResult;
 }

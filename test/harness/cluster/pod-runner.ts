@@ -1,6 +1,10 @@
 // PodRunner: makes the pods of test workloads real. kwok only marks pods Running; the runner watches
 // the pods of one namespace (optionally a label selector) and, for each Running pod with an IP:
-//   * creates the pod's network namespace (netns.ts) holding 127.0.0.1 and the pod IP;
+//   * creates the pod's network namespace (netns.ts) with 127.0.0.1 on its loopback, and puts it on
+//     the cluster's pod network (pod-network.ts): `eth0` with the pod IP, a default route via the
+//     network's gateway (Service ClusterIPs, through kube-proxy), and a resolv.conf naming the cluster
+//     DNS with the pod's namespace first in its search list. A hostNetwork pod (its IP is a node's)
+//     gets no place on the pod network: its IP is on its loopback, as before;
 //   * sets up its volumes as a kubelet would (pod-volumes.ts): configMap and secret volumes are
 //     written from the API server's objects into a folder per pod, emptyDir volumes are empty
 //     folders, and every second the configMap and secret volumes of its pods are written again when
@@ -40,6 +44,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { connectInNetns, createNetns, deleteNetns, inNetns, listeningPorts, podNetnsName, socatCommand } from './netns.js';
+import { attachToPodNetwork, detachFromPodNetwork } from './pod-network.js';
 import { isNotFound, loadKubeConfig, repoRoot, waitFor } from './kube.js';
 import { openPortForward } from './port-forward.js';
 import { toHostPaths, type HostMount } from './mount-paths.js';
@@ -371,7 +376,9 @@ export class PodRunner {
     const namespace = pod.metadata!.namespace!;
     const netns = podNetnsName(entry.uid);
     const ip = pod.status!.podIP!;
-    await createNetns(netns, ip);
+    const hostNetwork = pod.spec?.hostNetwork === true;
+    await createNetns(netns, hostNetwork ? ip : undefined);
+    if (!hostNetwork) await attachToPodNetwork(netns, ip, namespace);
     entry.pod = { name, namespace, uid: entry.uid, ip, node: pod.spec!.nodeName!, netns, containers: [], forwardPorts: [] };
     // Probes the runner cannot run fail the pod before anything starts.
     for (const c of pod.spec!.containers) readinessProbeOf(c);
@@ -500,10 +507,10 @@ export class PodRunner {
           .catch((err: unknown) => {
             if (!isNotFound(err)) this.errors.push(err as Error);
           });
-        await deleteNetns(entry.pod.netns);
-      } else {
-        await deleteNetns(podNetnsName(entry.uid));
       }
+      const netns = entry.pod?.netns ?? podNetnsName(entry.uid);
+      await deleteNetns(netns);
+      detachFromPodNetwork(netns);
       this.entries.delete(name);
     })();
     return entry.work;
