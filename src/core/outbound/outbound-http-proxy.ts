@@ -8,6 +8,8 @@
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { OutboundHeader } from '../../protocol/constants';
+import { formatDestination } from '../../protocol/destination';
+import { DIALED_HOST } from '../tunnel/dialed-request';
 import type { OpenOutbound } from './local-forward';
 import { LoopbackListener } from './loopback-listener';
 import type { OutboundError } from './outbound-error';
@@ -96,6 +98,7 @@ export class OutboundHttpProxy extends LoopbackListener {
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = url.port === '' ? 80 : Number(url.port);
+    const destination = formatDestination(host, port); // with the port, which URL leaves out when it is 80
     const headers = withoutHopByHop(req.rawHeaders);
     const p = this.opts.propagate;
     if (p !== undefined && !carriesClaim(req.rawHeaders, p.header)) headers.push(p.header, p.value);
@@ -103,6 +106,8 @@ export class OutboundHttpProxy extends LoopbackListener {
       (stream) => {
         // Node's client writes the head in origin-form and frames the body as the program did.
         const upstream = http.request({
+          // A socket path keeps the editor's proxy agent from dialing by itself (see dialed-request).
+          socketPath: DIALED_HOST,
           createConnection: () => stream,
           method: req.method,
           path: `${url.pathname}${url.search}`,
@@ -117,14 +122,14 @@ export class OutboundHttpProxy extends LoopbackListener {
         });
         upstream.on('error', (err) => {
           if (res.headersSent) res.destroy();
-          else this.fail(res, err, url.host);
+          else this.fail(res, err, destination);
         });
         res.on('close', () => {
           if (!res.writableFinished) upstream.destroy();
         });
         req.pipe(upstream);
       },
-      (err: Error) => this.fail(res, err, url.host),
+      (err: Error) => this.fail(res, err, destination),
     );
   }
 
