@@ -178,7 +178,9 @@ void describe("the test cluster's pod network", () => {
   });
 
   void test("pod-to-pod traffic reaches the other pod's address; what listens on its 127.0.0.1 only does not", async () => {
-    const target = runningB()[0]!;
+    // A pod the Service lists as ready now (not one the scale-down above is ending).
+    const [endpoint] = await waitForServiceEndpoints(ns, 'b', 80, 2, { kubeConfig: kc, timeoutMs: 30_000 });
+    const target = runner!.pod(endpoint!.pod)!;
     const a = await getFrom(client, target.ip, APP_PORT);
     assert.equal(a.pod, target.name);
     assert.equal(a.remoteAddress, client.ip);
