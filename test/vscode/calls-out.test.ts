@@ -4,7 +4,8 @@
 // dials from the pod), a raw TCP protocol works through its local listener, a call through
 // HTTP_PROXY without the header reaches billing's intercept held by the same developer (the proxy
 // added the header), and a name the cluster does not know, or a Service whose pods refuse, fails at once
-// with a message naming the destination.
+// with a message naming the destination. A Service the user names in intercept.forwardServices
+// listens on the local port they chose.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -97,6 +98,7 @@ describe('calls out through the pod from the editor', { timeout: TIMEOUT * 2 }, 
     const folder = mkdtempSync(path.join(scratch, 'orders-'));
     cpSync(FIXTURE, folder, { recursive: true });
     const port = await freePort();
+    const ledgerLocal = await freePort();
     // Billing intercepted by the same developer, with the same value, from another client.
     const billingLaptop = await startLocalServer('billing-laptop');
     const billingInjection = await new Injector({ client, build: await builtSidecar() }).inject({ namespace: ns, service: 'billing', port: 80 });
@@ -107,13 +109,22 @@ describe('calls out through the pod from the editor', { timeout: TIMEOUT * 2 }, 
         workspace: folder,
         vsix: [vsix],
         env: { KUBECONFIG: kubeconfigPath(), ORDERS_PORT: String(port) },
-        settings: { 'intercept.namespaces': [ns], 'intercept.headerValue': VALUE, 'intercept.debugWithClusterEnvironment': true },
+        settings: {
+          'intercept.namespaces': [ns],
+          'intercept.headerValue': VALUE,
+          'intercept.debugWithClusterEnvironment': true,
+          // A Service the user names for a tool of their own, on a port of their choosing.
+          'intercept.forwardServices': [{ service: 'ledger', port: 7000, localPort: ledgerLocal }],
+        },
       };
       await withWorkbench(t, options, async (wb) => {
         await wb.openView('Kubernetes Services');
         await wb.clickMenuItem(await wb.openContextMenu(wb.treeItem(/^orders, /), 60_000), 'Intercept to this workspace');
         const asked = await wb.answerDialog(/Intercept orders:80\?/, 'Intercept', 60_000);
         assert.match(asked, /call out from the pod/);
+        // The Service named in intercept.forwardServices listens where the user asked, once the intercept is active.
+        await wb.waitForNotification(new RegExp(`through the pod, ledger\\.${ns}:7000 on 127\\.0\\.0\\.1:${ledgerLocal}`), 180_000);
+        assert.match(await lineExchange(ledgerLocal, 'from my own tool'), /^ledger-\S+ from my own tool$/);
         const offer = await wb.waitForNotification(/No debug session runs: start "Debug orders"\?/, 180_000);
         await offer.getByRole('button', { name: 'Start Debugging' }).click();
         await wb.waitForNotification(/BILLING_URL, LEDGER_ADDR now point at local forwards/, 90_000);
