@@ -38,5 +38,6 @@ describe('header propagation', () => {
     assert.equal(env.https_proxy, 'http://127.0.0.1:3128');
     assert.equal(env.NO_PROXY, 'localhost,127.0.0.1,::1,.internal');
     assert.equal(env.no_proxy, env.NO_PROXY);
+    assert.equal(env.NODE_USE_ENV_PROXY, '1', 'Node reads the variables only when told to');
   });
 });

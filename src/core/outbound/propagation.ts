@@ -16,9 +16,13 @@ export function carriesClaim(raw: readonly string[], header: string): boolean {
   return false;
 }
 
-/** The environment that makes a runtime use the proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both cases). */
+/**
+ * The environment that makes a runtime use the proxy: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (both
+ * cases), and NODE_USE_ENV_PROXY, without which Node's own HTTP clients ignore them (Node 22.21 and
+ * 24.5 on read it; older versions ignore it).
+ */
 export function proxyEnvironment(proxyPort: number, noProxy: readonly string[] = []): Record<string, string> {
   const proxy = `http://127.0.0.1:${proxyPort}`;
   const none = ['localhost', '127.0.0.1', '::1', ...noProxy].join(',');
-  return { HTTP_PROXY: proxy, http_proxy: proxy, HTTPS_PROXY: proxy, https_proxy: proxy, NO_PROXY: none, no_proxy: none };
+  return { HTTP_PROXY: proxy, http_proxy: proxy, HTTPS_PROXY: proxy, https_proxy: proxy, NO_PROXY: none, no_proxy: none, NODE_USE_ENV_PROXY: '1' };
 }
