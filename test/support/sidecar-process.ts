@@ -11,13 +11,22 @@ import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
 export const SIDECAR_BUNDLE = path.resolve(__dirname, '../../proxy-image/dist/intercept-proxy.js');
 
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `count` different free ports. Each is held until all are chosen: one port asked for after another
+ * was let go can be that same port again (seen: "port 38727 is used twice").
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer().listen(0, '127.0.0.1'));
+  try {
+    await Promise.all(servers.map((s) => once(s, 'listening')));
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
 }
 
 export interface SidecarOptions {
@@ -57,10 +66,10 @@ export class SidecarProcess {
   }
 
   static async start(opts: SidecarOptions): Promise<SidecarProcess> {
-    const listenPorts: number[] = [...(opts.listenPorts ?? [])];
-    while (listenPorts.length < opts.appPorts.length) listenPorts.push(await freePort());
-    const controlPort = await freePort();
-    const healthPort = await freePort();
+    const given = opts.listenPorts ?? [];
+    const fresh = (await freePorts(Math.max(0, opts.appPorts.length - given.length) + 2 + given.length)).filter((p) => !given.includes(p));
+    const listenPorts: number[] = [...given, ...fresh.splice(0, Math.max(0, opts.appPorts.length - given.length))];
+    const [controlPort, healthPort] = fresh as [number, number];
     const args = [
       ...SIDECAR_NODE_ARGS,
       opts.bundle ?? SIDECAR_BUNDLE,
