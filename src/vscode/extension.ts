@@ -128,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): InterceptApi {
       if (node) await vscode.env.clipboard.writeText(curlCommand(node.intercept, node.request.method, node.request.path));
     }),
     command(CommandId.clearRequestLog, () => requestLog.clear()),
-    command(CommandId.writeEnvFile, (node) => writeEnvFileCommand(actions, node)),
+    command(CommandId.writeEnvFile, (node) => writeEnvFileCommand({ ...actions, debugLink }, node)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsSettings(e, Setting.context)) connection.reload();
       else if (affectsSettings(e, Setting.namespaces)) tree.refresh();

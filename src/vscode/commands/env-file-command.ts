@@ -4,13 +4,14 @@ import * as vscode from 'vscode';
 import { formatDotenv } from '../../core/env/dotenv-writer';
 import type { Intercept } from '../../core/session/intercepts';
 import type { ClusterConnection } from '../cluster-connection';
+import type { DebugLink } from '../debug/debug-link';
 import { loadEnvironmentOf, logEnvironment } from '../debug/cluster-environment';
 import { withCancellableProgress } from '../progress';
 import { showFailure } from '../show-failure';
 import type { ServicesTreeNode } from '../tree/services-tree';
 import { interceptFor, type ActionDeps } from './intercept-actions';
 
-export async function writeEnvFileCommand(deps: ActionDeps & { connection: ClusterConnection }, node?: ServicesTreeNode | Intercept): Promise<void> {
+export async function writeEnvFileCommand(deps: ActionDeps & { connection: ClusterConnection; debugLink: DebugLink }, node?: ServicesTreeNode | Intercept): Promise<void> {
   try {
     const i = await interceptFor(deps, node);
     if (!i) return;
@@ -22,7 +23,8 @@ export async function writeEnvFileCommand(deps: ActionDeps & { connection: Clust
       { title: `Environment of ${i.service} to a .env file` },
     );
     if (!choice) return;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    // The folder of the program the intercept serves (several in a multi-root workspace), else the first.
+    const folder = deps.debugLink.folderOf(i) ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({ title: 'Save the cluster environment', ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, '.env') } : {}), filters: { dotenv: ['env'] } });
     if (!target) return;
     const env = await withCancellableProgress(`Reading the environment of ${i.service}`, () => loadEnvironmentOf(deps.connection, i, choice.include));

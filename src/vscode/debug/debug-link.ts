@@ -28,6 +28,12 @@ export class DebugLink implements vscode.Disposable {
     else this.links.delete(i.id);
   }
 
+  /** The workspace folder of the launch configuration an intercept is tied to, if any. */
+  folderOf(i: Intercept): vscode.Uri | undefined {
+    const folder = this.links.get(i.id)?.folder;
+    return folder === undefined ? undefined : vscode.Uri.parse(folder);
+  }
+
   /** The intercept tied to a launch configuration (by name, in this folder), if any. */
   interceptFor(launch: string, folder: vscode.WorkspaceFolder | undefined): Intercept | undefined {
     return this.intercepts.list().find((i) => {
