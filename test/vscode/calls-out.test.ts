@@ -17,7 +17,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeClient } from '../../src/core/kube/kube-client.js';
 import { Injector } from '../../src/core/session/injector.js';
 import { InterceptSession } from '../../src/core/session/intercept-session.js';
-import { builtSidecar, createApp, startLocalServer } from '../harness/cluster/apps.js';
+import { builtSidecar, createApp, createLineEchoApp, exchangeLine, startLocalServer } from '../harness/cluster/apps.js';
 import { createTestNamespace, deleteNamespace, kubeconfigPath, loadKubeConfig } from '../harness/cluster/kube.js';
 import { PodRunner } from '../harness/cluster/pod-runner.js';
 import { requestService } from '../harness/cluster/service.js';
@@ -31,26 +31,11 @@ const HEADER = 'x-intercept-id';
 const VALUE = 'ana-out';
 const TIMEOUT = 480_000;
 
-/** Sends one line over a raw TCP connection and resolves with the first line answered. */
+/** Sends one line to 127.0.0.1:port and resolves with the first line answered. */
 async function lineExchange(port: number, line: string): Promise<string> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
-  socket.setEncoding('utf8');
-  let text = '';
-  const answered = new Promise<string>((resolve, reject) => {
-    socket.on('data', (c: string) => {
-      text += c;
-      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`closed before a line came back (got ${JSON.stringify(text)})`)));
-  });
-  socket.write(`${line}\n`);
-  try {
-    return await answered;
-  } finally {
-    socket.destroy();
-  }
+  return exchangeLine(socket, line, `127.0.0.1:${port}`);
 }
 
 describe('calls out through the pod from the editor', { timeout: TIMEOUT * 2 }, () => {
@@ -65,14 +50,8 @@ describe('calls out through the pod from the editor', { timeout: TIMEOUT * 2 }, 
     ns = await createTestNamespace(kc, 'calls-out');
     runner = await PodRunner.start({ kubeConfig: kc, namespace: ns });
     await createApp(kc, ns, 'billing', { replicas: 1, servicePort: 80, targetPort: 'http' });
-    // A raw TCP protocol (a line echo) on port 7000, beside the HTTP port its readiness probe uses.
-    await createApp(kc, ns, 'ledger', {
-      replicas: 1,
-      servicePort: 7000,
-      targetPort: 'lines',
-      extraContainerPorts: [{ name: 'lines', containerPort: 7000 }],
-      env: [{ name: 'APP_LINE_ECHO_PORTS', value: '7000' }],
-    });
+    // A raw TCP protocol (a line echo) behind Service port 7000.
+    await createLineEchoApp(kc, ns, 'ledger', { servicePort: 7000 });
     await createApp(kc, ns, 'orders', {
       replicas: 1,
       servicePort: 80,

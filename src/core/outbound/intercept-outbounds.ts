@@ -21,8 +21,8 @@ export class InterceptOutbounds {
   };
 
   constructor(private readonly opts: InterceptOutboundsOptions) {
+    // An intercept that ends on its own is set to 'stopped' first, so 'changed' covers it too.
     opts.intercepts.on('changed', this.onChanged);
-    opts.intercepts.on('ended', this.onChanged);
   }
 
   /** The intercept's outbound connections, opened on first use (`start` them before use). */
@@ -61,6 +61,5 @@ export class InterceptOutbounds {
 
   dispose(): void {
     this.opts.intercepts.off('changed', this.onChanged);
-    this.opts.intercepts.off('ended', this.onChanged);
   }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { loadSidecarBuild, type SidecarBuild } from '../../../src/core/session/sidecar-build.js';
 import { repoRoot } from './kube.js';
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1ContainerPort, type V1EnvFromSource, type V1EnvVar, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1EnvFromSource, type V1EnvVar, type V1Deployment, type V1DeploymentStrategy, type V1PodSecurityContext, type V1SecurityContext, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
 
 export interface AppShape {
   replicas?: number;
@@ -32,8 +32,6 @@ export interface AppShape {
   hostNetwork?: boolean;
   /** The app container's environment. */
   env?: V1EnvVar[];
-  /** More ports the app container declares (its first port is `http`, `containerPort`). */
-  extraContainerPorts?: V1ContainerPort[];
   envFrom?: V1EnvFromSource[];
 }
 
@@ -43,7 +41,7 @@ export async function createApp(kc: KubeConfig, namespace: string, name: string,
   const app: V1Container = {
     name: 'app',
     image: 'registry.example/shop:1',
-    ports: [{ name: 'http', containerPort }, ...(shape.extraContainerPorts ?? [])],
+    ports: [{ name: 'http', containerPort }],
     readinessProbe: { httpGet: { path: '/ready', port: 'http' as never }, periodSeconds: 1 },
     ...(shape.securityContext ? { securityContext: shape.securityContext } : {}),
     ...(shape.env ? { env: shape.env } : {}),
