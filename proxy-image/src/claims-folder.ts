@@ -3,7 +3,6 @@
 // bounded whatever the folder holds: at most ANNOUNCED_CLAIMS_MAX_FILES files, each read up to
 // ANNOUNCED_CLAIM_MAX_BYTES. Each problem is logged once (per file and content), naming the file and
 // the field at fault, never the content.
-import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -12,6 +11,7 @@ import {
   ANNOUNCED_CLAIMS_POLL_MS,
   parseAnnouncedClaim,
 } from '../../src/protocol/announced-claim';
+import { sha256Hex } from '../../src/protocol/sha256';
 import type { Announcement } from './claims';
 import type { LogFields, Logger } from './log';
 
@@ -97,7 +97,7 @@ export class ClaimsFolder {
       const refusal = parsed.ok ? (this.ports.includes(parsed.claim.port) ? undefined : `port ${parsed.claim.port} is not served by this sidecar`) : parsed.reason;
       if (!parsed.ok || refusal !== undefined) {
         // A refused file is told once per content: hashed only then, not on every read of good files.
-        const content = createHash('sha256').update(read.text).digest('hex');
+        const content = sha256Hex(read.text);
         warn(`${name}\0${content}`, 'ignoring a file of the claims folder', { file: name, reason: refusal });
         continue;
       }

@@ -4,7 +4,7 @@
 // Nothing is re-encoded, so what reaches the app is exactly what the client sent, and what reaches
 // the client is exactly what the app answered. Heads and chunk framing are parsed only to know where
 // each message ends, so that the next request on a keep-alive connection is routed on its own.
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Defaults } from '../../src/protocol/constants';
@@ -18,6 +18,7 @@ import type { Logger } from './log';
 import { matchClaim } from './match';
 import { errorResponse } from './responses';
 import type { Sweepable, Sweeper } from './sweeper';
+import { http2 } from './tunnel-modules';
 import { StreamOpenError, type TunnelSession } from './tunnel-session';
 
 export interface ProxyContext {
@@ -776,7 +777,7 @@ export class ClientConnection implements Sweepable {
     }
     up.retired = true;
     if (abort || up.session === null) abortStream(up);
-    else endStream(up.stream as http2.ClientHttp2Stream);
+    else endStream(up.stream as Http2.ClientHttp2Stream);
   }
 
   /** No new request goes to `up`: it is no longer this connection's app connection or tunnel stream. */
@@ -827,22 +828,22 @@ export class ClientConnection implements Sweepable {
  */
 function endedCleanly(up: Upstream): boolean {
   if (up.session === null) return true;
-  return !up.session.closed && ((up.stream as http2.ClientHttp2Stream).rstCode ?? http2.constants.NGHTTP2_NO_ERROR) === http2.constants.NGHTTP2_NO_ERROR;
+  return !up.session.closed && ((up.stream as Http2.ClientHttp2Stream).rstCode ?? http2().constants.NGHTTP2_NO_ERROR) === http2().constants.NGHTTP2_NO_ERROR;
 }
 
 /** A TCP connection closes; a tunnel stream is reset with CANCEL. */
 function abortStream(up: Upstream): void {
   if (up.session === null) up.stream.destroy();
-  else (up.stream as http2.ClientHttp2Stream).close(http2.constants.NGHTTP2_CANCEL);
+  else (up.stream as Http2.ClientHttp2Stream).close(http2().constants.NGHTTP2_CANCEL);
 }
 
 /** Ends our side of a tunnel stream, reads and drops what the peer still sends until it ends its side. */
-function endStream(stream: http2.ClientHttp2Stream): void {
+function endStream(stream: Http2.ClientHttp2Stream): void {
   if (stream.closed || stream.destroyed) return;
   stream.on('error', () => undefined);
   stream.resume();
   if (!stream.writableEnded) stream.end();
-  const linger = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), Defaults.streamLingerMs);
+  const linger = setTimeout(() => stream.close(http2().constants.NGHTTP2_CANCEL), Defaults.streamLingerMs);
   linger.unref();
   stream.once('close', () => clearTimeout(linger));
 }

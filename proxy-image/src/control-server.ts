@@ -6,7 +6,7 @@
 // sidecar allows it, the lease, and whether the lease holds a claim.
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { checkClaim, checkDeveloper } from '../../src/protocol/claim';
 import {
   CLOSE_REPLACED,
@@ -26,6 +26,7 @@ import type { PortMapping } from './config';
 import { closeWithRefusal, respondWithRefusal, type Refusal } from './control-refusals';
 import type { Logger } from './log';
 import { OutboundSession } from './outbound-session';
+import { loadWs } from './tunnel-modules';
 import { TunnelSession } from './tunnel-session';
 import type { SidecarStatus } from '../../src/protocol/status';
 
@@ -68,7 +69,8 @@ function clientErrorRefusal(err: NodeJS.ErrnoException): Refusal {
 
 export class ControlServer {
   readonly server: http.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Defaults.maxTunnelMessageBytes });
+  /** Made on the first upgrade (tunnel-modules.ts says why). */
+  private wss: WebSocketServer | undefined;
   private readonly sessions = new Set<TunnelSession>();
   private readonly outboundSessions = new Set<OutboundSession>();
 
@@ -81,10 +83,17 @@ export class ControlServer {
       if (err.code === 'ECONNRESET') socket.destroy();
       else closeWithRefusal(socket, clientErrorRefusal(err));
     });
+  }
+
+  private async webSocketServer(): Promise<WebSocketServer> {
+    const { WebSocketServer } = await loadWs();
+    if (this.wss !== undefined) return this.wss;
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Defaults.maxTunnelMessageBytes });
     // What ws itself would refuse after the checks in route() (a malformed Sec-WebSocket-Protocol),
     // in the same shape as every other refusal.
-    this.wss.on('wsClientError', (err, socket) => closeWithRefusal(socket, notWebSocket(err.message)));
-    this.wss.on('error', (err) => opts.log.warn('control websocket error', { error: err.message }));
+    wss.on('wsClientError', (err, socket) => closeWithRefusal(socket, notWebSocket(err.message)));
+    wss.on('error', (err) => this.opts.log.warn('control websocket error', { error: err.message }));
+    return (this.wss = wss);
   }
 
   listen(): Promise<void> {
@@ -123,9 +132,27 @@ export class ControlServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (this.wss !== undefined) {
+      this.upgrade(this.wss, req, socket, head);
+      return;
+    }
+    // The first upgrade: every check runs once ws is there, so that the check of a claim and its
+    // taking stay in one turn of the event loop, as for every later upgrade.
+    this.webSocketServer().then(
+      (wss) => {
+        if (!socket.destroyed) this.upgrade(wss, req, socket, head);
+      },
+      (err: Error) => {
+        this.opts.log.error('could not load the WebSocket module', { error: err.message });
+        socket.destroy();
+      },
+    );
+  }
+
+  private upgrade(wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const route = this.route(req, true);
     if (route === 'outbound') {
-      this.onOutbound(req, socket, head);
+      this.onOutbound(wss, req, socket, head);
       return;
     }
     const parsed = route === 'handshake' ? this.readClaim(req) : route;
@@ -138,7 +165,7 @@ export class ControlServer {
       this.refuseHeld(socket, parsed, holder);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new TunnelSession(ws, this.opts.log, parsed.developer, {
         heartbeatMs: this.opts.heartbeatMs,
         timeoutMs: this.opts.tunnelTimeoutMs,
@@ -161,7 +188,7 @@ export class ControlServer {
   }
 
   /** An outbound session: the rest of its order, then the session. */
-  private onOutbound(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  private onOutbound(wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = this.checkOutbound(req);
     if (refusal !== undefined) {
       closeWithRefusal(socket, refusal);
@@ -169,7 +196,7 @@ export class ControlServer {
     }
     const lease = headerValue(req, HandshakeHeader.lease)!;
     const outbound = this.opts.outbound!;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
       const developer = this.opts.registry.heldBy(lease)?.developer ?? 'unknown';
       const session = new OutboundSession(ws, this.opts.log, developer, {
         holder: () => this.opts.registry.heldBy(lease)?.developer,

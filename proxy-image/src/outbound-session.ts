@@ -8,7 +8,7 @@
 // of streams, RST to the destination when the stream is reset, and a reset stream when the
 // destination fails.
 import { EventEmitter } from 'node:events';
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { WebSocket } from 'ws';
 import { Defaults, OutboundFailure, OutboundHeader } from '../../src/protocol/constants';
@@ -17,6 +17,7 @@ import { GoawayWatch } from '../../src/protocol/http2-goaway-watch';
 import { webSocketStream } from '../../src/protocol/websocket-stream';
 import type { Logger } from './log';
 import { dial, DialError, type OutboundFailureKind } from './outbound-dial';
+import { http2 } from './tunnel-modules';
 
 const STREAM_WINDOW = 1024 * 1024;
 
@@ -31,8 +32,8 @@ export interface OutboundSessionOptions {
 }
 
 export class OutboundSession extends EventEmitter<{ closed: [] }> {
-  private readonly server: http2.Http2Server;
-  private session: http2.ServerHttp2Session | undefined;
+  private readonly server: Http2.Http2Server;
+  private session: Http2.ServerHttp2Session | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly startTimer: NodeJS.Timeout;
   /** Destinations connected or being dialed now: they are cut when the session ends. */
@@ -53,7 +54,7 @@ export class OutboundSession extends EventEmitter<{ closed: [] }> {
     duplex.on('error', () => undefined); // surfaced through the WebSocket's close
     // nghttp2 refuses streams beyond the limit once the peer acknowledged it; the count below covers
     // the streams a peer opens before that.
-    this.server = http2.createServer({
+    this.server = http2().createServer({
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false, maxConcurrentStreams: opts.maxStreams },
     });
     this.server.on('session', (s) => {
@@ -88,7 +89,7 @@ export class OutboundSession extends EventEmitter<{ closed: [] }> {
     this.end();
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+  private onStream(stream: Http2.ServerHttp2Stream, headers: Http2.IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT') {
       stream.respond({ ':status': 405, allow: 'CONNECT' }, { endStream: true });
@@ -137,7 +138,7 @@ export class OutboundSession extends EventEmitter<{ closed: [] }> {
     );
   }
 
-  private pipe(stream: http2.ServerHttp2Stream, socket: net.Socket): void {
+  private pipe(stream: Http2.ServerHttp2Stream, socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     stream.respond({ ':status': 200 });
@@ -146,18 +147,18 @@ export class OutboundSession extends EventEmitter<{ closed: [] }> {
     socket.pipe(stream);
     socket.on('error', () => undefined);
     socket.once('close', (hadError) => {
-      if (hadError && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      if (hadError && !stream.destroyed) stream.close(http2().constants.NGHTTP2_CANCEL);
     });
     // A reset stream (or a session gone) is an abort: the destination gets a TCP RST, not a FIN that
     // would read as a complete request.
     stream.once('close', () => {
-      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !socket.destroyed) socket.resetAndDestroy();
+      if (stream.rstCode !== http2().constants.NGHTTP2_NO_ERROR && !socket.destroyed) socket.resetAndDestroy();
     });
   }
 
-  private refuse(stream: http2.ServerHttp2Stream, failure: OutboundFailureKind, errno?: string): void {
+  private refuse(stream: Http2.ServerHttp2Stream, failure: OutboundFailureKind, errno?: string): void {
     if (stream.destroyed || stream.headersSent) return;
-    const headers: http2.OutgoingHttpHeaders = { ':status': failure.status, [OutboundHeader.error]: failure.reason };
+    const headers: Http2.OutgoingHttpHeaders = { ':status': failure.status, [OutboundHeader.error]: failure.reason };
     if (errno !== undefined) headers[OutboundHeader.errno] = errno;
     stream.respond(headers, { endStream: true });
   }

@@ -7,12 +7,13 @@
 // session (an error, a GOAWAY, garbage, a text message) ends the WebSocket, and a session that never
 // starts, or a CONNECT that is never answered, ends within the tunnel timeout.
 import { EventEmitter } from 'node:events';
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import type { WebSocket } from 'ws';
 import { CLIENT_PREFACE_BYTES, GoawayWatch } from '../../src/protocol/http2-goaway-watch';
 import { webSocketStream } from '../../src/protocol/websocket-stream';
 import { CLOSE_RELEASE, Defaults, StreamHeader } from '../../src/protocol/constants';
 import type { Logger } from './log';
+import { http2 } from './tunnel-modules';
 
 /** Why a CONNECT stream could not be opened. */
 export class StreamOpenError extends Error {
@@ -41,7 +42,7 @@ export interface TunnelSessionEvents {
 }
 
 export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
-  private readonly h2: http2.ClientHttp2Session;
+  private readonly h2: Http2.ClientHttp2Session;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly startTimer: NodeJS.Timeout;
   private readonly timeoutMs: number;
@@ -59,7 +60,7 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
     const goaway = new GoawayWatch(CLIENT_PREFACE_BYTES, () => setImmediate(() => this.fail('the HTTP/2 session ended (GOAWAY sent)')));
     const duplex = webSocketStream(ws, { onWrite: (chunk) => goaway.observe(chunk) });
     duplex.on('error', () => undefined); // surfaced through the WebSocket's close below
-    this.h2 = http2.connect('http://intercept.tunnel', {
+    this.h2 = http2().connect('http://intercept.tunnel', {
       createConnection: () => duplex,
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
     });
@@ -91,12 +92,12 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
   }
 
   /** Opens a CONNECT stream to the developer's local port; resolves once it is connected there. */
-  openStream(listenPort: number): Promise<http2.ClientHttp2Stream> {
+  openStream(listenPort: number): Promise<Http2.ClientHttp2Stream> {
     if (this.ended || this.h2.closed || this.h2.destroyed) {
       return Promise.reject(new StreamOpenError('tunnel-gone', 'the tunnel is closed'));
     }
     return new Promise((resolve, reject) => {
-      let stream: http2.ClientHttp2Stream;
+      let stream: Http2.ClientHttp2Stream;
       try {
         stream = this.h2.request({
           ':method': 'CONNECT',
@@ -123,7 +124,7 @@ export class TunnelSession extends EventEmitter<TunnelSessionEvents> {
       const timer = setTimeout(() => {
         settle();
         stream.on('error', () => undefined);
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        stream.close(http2().constants.NGHTTP2_CANCEL);
         reject(new StreamOpenError('no-answer', `the developer's tunnel did not answer within ${Math.round(this.timeoutMs / 100) / 10} s`));
       }, this.timeoutMs);
       stream.once('error', onError);

@@ -3,8 +3,8 @@
 // its tunnel arrives. The extension writes the files, the sidecar reads them; docs/tunnel-protocol.md
 // ("Announced claims") describes the format. A file never holds the lease itself, only its SHA-256:
 // anyone who can read the namespace can read a ConfigMap.
-import { createHash } from 'node:crypto';
 import { checkClaim, checkDeveloper } from './claim';
+import { sha256Hex } from './sha256';
 
 /** The JSON object in one file of the claims folder. */
 export interface AnnouncedClaim {
@@ -38,7 +38,7 @@ const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})
 
 /** Hex SHA-256 of a lease (visible ASCII), as announced in `leaseSha256`. */
 export function leaseSha256(lease: string): string {
-  return createHash('sha256').update(lease, 'utf8').digest('hex');
+  return sha256Hex(lease);
 }
 
 /**
@@ -47,7 +47,7 @@ export function leaseSha256(lease: string): string {
  * characters) whatever the value holds, and one key per claim, so writing it again replaces it.
  */
 export function announcedClaimFileName(port: number, header: string, value: string): string {
-  const digest = createHash('sha256').update(`${header.toLowerCase()}\n${value}`, 'utf8').digest('hex');
+  const digest = sha256Hex(`${header.toLowerCase()}\n${value}`);
   return `claim-${port}-${digest.slice(0, 32)}.json`;
 }
 

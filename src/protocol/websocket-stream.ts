@@ -3,7 +3,7 @@
 // tunnel owns the WebSocket's life, so that a release (close code 1000) always reaches the other side
 // even when the HTTP/2 session tears its stream down at the same moment.
 import { Duplex } from 'node:stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 
 export interface WebSocketStreamOptions {
   /** Sees every chunk written, before it is sent. */
@@ -14,7 +14,7 @@ export function webSocketStream(ws: WebSocket, opts: WebSocketStreamOptions = {}
   const stream = new Duplex({
     read: () => ws.resume(),
     write: (chunk: Buffer, _enc, cb) => {
-      if (ws.readyState !== WebSocket.OPEN) {
+      if (ws.readyState !== ws.OPEN) {
         cb(new Error('the tunnel WebSocket is closed'));
         return;
       }
