@@ -28,8 +28,11 @@ async function tunnelChurn(pid, controlPort, devPort, warmUp, cycles) {
   const peak = sampler.stop();
   // The floor of the last fifth of the run: what is left when the garbage of the last cycles is collected.
   const settled = Math.min(...sampler.samples.slice(-Math.max(1, Math.floor(sampler.samples.length / 5))));
+  // The floor of each fifth: a leak climbs from fifth to fifth, a heap finding its size levels off.
+  const fifth = Math.max(1, Math.floor(sampler.samples.length / 5));
+  const floors = [0, 1, 2, 3, 4].map((i) => Math.min(...sampler.samples.slice(i * fifth, (i + 1) * fifth))).filter(Number.isFinite);
   await sleep(1000);
-  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, settled, after: rssOf(pid), peak };
+  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, settled, floors, after: rssOf(pid), peak };
 }
 
 /** Opens `n` connections that send nothing; resolves once the sidecar holds all of them. */
@@ -76,8 +79,8 @@ async function oneRequestEach(sockets) {
   return answered;
 }
 
-export async function measureSidecarMemory({ bundle, nodeArgs, env, appPort, devPort, seconds, connections, idleConnections, requestConnections, tunnelCycles, warmUpCycles, progress }) {
-  const { child, listenPort, controlPort } = await startSidecar(bundle, nodeArgs, env, appPort);
+export async function measureSidecarMemory({ bundle, node, nodeArgs, env, appPort, devPort, seconds, connections, idleConnections, requestConnections, tunnelCycles, warmUpCycles, progress }) {
+  const { child, listenPort, controlPort } = await startSidecar(bundle, nodeArgs, env, appPort, node);
   const pid = child.pid;
   try {
     await sleep(SETTLE_MS);

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -116,10 +117,9 @@ function toMs(text) {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
 }
 
-/** Saturation: wrk with a fixed number of connections, as fast as they go. */
-export async function wrk(port, { connections, seconds, headers = [] }) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${port}/`];
-  const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] }));
+/** Runs wrk and reads its summary: requests/s, p50 and p99 in ms, and the errors it counted. */
+async function runWrk(args, env = process.env) {
+  const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'], env }));
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
   await once(child, 'exit');
@@ -128,6 +128,23 @@ export async function wrk(port, { connections, seconds, headers = [] }) {
   const p99 = toMs((/\s99%\s+(\S+)/.exec(out) ?? [])[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
   return { rps, p50, p99, errors: errors ? errors[0] : null };
+}
+
+const target = (port, headers) => [...headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${port}/`];
+
+/** Saturation: wrk with a fixed number of connections, as fast as they go. */
+export function wrk(port, { connections, seconds, headers = [] }) {
+  return runWrk(['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...target(port, headers)]);
+}
+
+/**
+ * A paced load: `connections` connections, each waiting `delayMs` after every response before its next
+ * request (bench/paced.lua), so the offered rate stays far below saturation. wrk measures each
+ * request from its send to its response.
+ */
+export function wrkPaced(port, { connections, delayMs, seconds, headers = [] }) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', path.join(root, 'bench/paced.lua'), ...target(port, headers)];
+  return runWrk(args, { ...process.env, WRK_DELAY_MS: String(delayMs) });
 }
 
 export function median(values) {
@@ -140,10 +157,10 @@ export function median(values) {
 export const MB = (bytes) => bytes / 1024 / 1024;
 
 /** A sidecar on free loopback ports in front of the app on `appPort`, once it says it started. */
-export async function startSidecar(bundle, nodeArgs, env, appPort) {
+export async function startSidecar(bundle, nodeArgs, env, appPort, node = 'node') {
   const [listenPort, controlPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const { child } = await start(
-    'node',
+    node,
     [...nodeArgs, bundle, '--listen', `${listenPort}:${appPort}`, '--control-port', String(controlPort), '--health-port', String(healthPort), '--bind-address', '127.0.0.1'],
     /intercept-proxy started/,
     { env },

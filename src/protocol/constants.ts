@@ -97,8 +97,14 @@ export const Defaults = {
 } as const;
 
 /**
+ * The image the sidecar runs in by default: a stock Node image, since the sidecar's code comes from a
+ * ConfigMap and no registry of our own is needed. The benchmark runs the sidecar on this Node major.
+ */
+export const SIDECAR_IMAGE = 'node:24-alpine';
+
+/**
  * How Node runs the sidecar: SIDECAR_NODE_ARGS go before the script on its command line
- * (`node --optimize-for-size intercept-proxy.js ...`) and SIDECAR_ENV into its environment. Every
+ * (`node --optimize-for-size --no-maglev intercept-proxy.js ...`) and SIDECAR_ENV into its environment. Every
  * place that starts the sidecar uses them: the pod spec the injection writes, the Dockerfile, the
  * tests, the benchmark and the demo. Measured with the benchmark's memory part (RSS from /proc; a fresh
  * sidecar, 200 + 10,000 tunnel connect/release cycles, saturation with 50 connections, 10,000 idle
@@ -113,7 +119,15 @@ export const Defaults = {
  *   within the noise of interleaved rounds (medians 10,875 plain, 11,008 with the flag).
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that mallocs under contention (V8's GC helpers
  *   under load) an arena of its own that keeps its pages; with two: about 2 MB less in each phase
- *   (57.5 MB after the cycles, 64 MB at saturation, 115 MB at the peak).
+ *   (57.5 MB after the cycles, 64 MB at saturation, 115 MB at the peak). The pod's default image
+ *   is Alpine, whose musl malloc has no arenas: there the variable does nothing.
+ * - `--no-maglev` (Node 24, the default image's line; measured there with both settings above): V8's
+ *   mid-tier compiler Maglev, on by default since Node 22, compiles much of the tunnel's code again
+ *   and keeps it. With it: 70 → 88 MB over the tunnel cycles and 94 MB at saturation; without it:
+ *   68 → 70 MB and 71 MB. Requests/s at saturation were within the noise of interleaved rounds
+ *   (medians 11,073 with Maglev and 12,440 without, nginx 13,623). On Node 20 Maglev is off anyway.
+ *   Without `--optimize-for-size`, Node 24 grew 73 → 125 MB over 3,000 cycles and reached 201 MB at
+ *   saturation.
  *
  * Not chosen: `--max-old-space-size` (a cap below what 10,000 connections need would crash the
  * proxy; the pod's memory limit is the bound), `--lite-mode` (about 10 % less memory, 60 % fewer requests/s),
@@ -122,5 +136,5 @@ export const Defaults = {
  * these itself; it logs a warning when started without them. `--optimize-for-size` is not accepted in
  * NODE_OPTIONS.
  */
-export const SIDECAR_NODE_ARGS: readonly string[] = ['--optimize-for-size'];
+export const SIDECAR_NODE_ARGS: readonly string[] = ['--optimize-for-size', '--no-maglev'];
 export const SIDECAR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

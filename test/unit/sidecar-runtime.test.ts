@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
+import { SIDECAR_ENV, SIDECAR_IMAGE, SIDECAR_NODE_ARGS } from '../../src/protocol/constants';
 import { missingRuntimeSettings } from '../../proxy-image/src/runtime-settings';
 
 const dockerfile = readFileSync(path.resolve(__dirname, '../../proxy-image/Dockerfile'), 'utf8');
@@ -14,6 +14,10 @@ describe('sidecar runtime settings', () => {
     const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
     assert.ok(entry, 'the Dockerfile has an ENTRYPOINT in exec form');
     assert.deepEqual(JSON.parse(entry[1]!), ['node', ...SIDECAR_NODE_ARGS, '/intercept/intercept-proxy.js']);
+  });
+
+  it('the Dockerfile starts from the default image, so both run the same Node', () => {
+    assert.deepEqual([...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]), [SIDECAR_IMAGE]);
   });
 
   it('the Dockerfile sets SIDECAR_ENV', () => {

@@ -6,6 +6,7 @@
 //           ConfigMaps no workload uses any more.
 // A failed or cancelled rollout is undone before the error is reported, so nothing is left half-changed.
 import { PatchStrategy, setHeaderOptions, type V1Service, type V1ServicePort } from '@kubernetes/client-node';
+import { SIDECAR_IMAGE } from '../../protocol/constants';
 import { CoreError, notInterceptable } from '../errors';
 import { isStatus } from '../kube/api-errors';
 import { waitForSlicePort } from '../kube/endpoints';
@@ -35,7 +36,7 @@ import type { RolloutProgress } from './rollout-diagnosis';
 import type { SidecarBuild } from './sidecar-build';
 
 /** A stock Node image: the sidecar's code comes from a ConfigMap, so no registry of our own is needed. */
-export const DEFAULT_SIDECAR_IMAGE = 'node:24-alpine';
+export const DEFAULT_SIDECAR_IMAGE = SIDECAR_IMAGE;
 
 export type InjectStep = 'resolve' | 'config-maps' | 'workload' | 'rollout' | 'service' | 'endpoints' | 'undo' | 'done';
 
