@@ -3,8 +3,9 @@
 //   (b) client → sidecar → app (no header: the hot path every teammate takes)
 //   (c) client → nginx routing on the same header → app (the reference proxy, one worker)
 //   (d) client → sidecar → tunnel → developer's program (with the header)
-// Single runs on a shared machine vary by ±30 %, so (a), (b) and (c) run in interleaved rounds
-// (a, b, c, a, b, c, ...) and the medians are compared: at about 1,000 req/s (wrk, 5 connections each
+//   (e) client → a Node process that only pipes bytes → app (bench/node-pipe.mjs): the runtime's floor
+// Single runs on a shared machine vary by ±30 %, so (a), (b), (c) and (e) run in interleaved rounds
+// (a, b, c, e, a, b, c, e, ...) and the medians are compared: at about 1,000 req/s (wrk, 5 connections each
 // pausing 4 ms between requests; the p99 the sidecar adds over the direct path, and nginx's beside it)
 // and at saturation (wrk, 50 connections; sidecar/nginx).
 // Then MB/s of a 1 GB upload for (a), (b), (d). The sidecar's memory (bench/sidecar-memory.mjs) is
@@ -24,7 +25,7 @@ import path from 'node:path';
 import { SIDECAR_ENV, SIDECAR_NODE_ARGS } from '../src/protocol/constants.ts';
 import { podNode } from './pod-node.mjs';
 import { measureSidecarMemory } from './sidecar-memory.mjs';
-import { freePort, MB, median, raiseFileLimit, root, rssParts, rssSampler, sleep, start, startSidecar, stopAll, stopEvery, track, wrk, wrkPaced } from './tools.mjs';
+import { freePort, MB, median, raiseFileLimit, root, rssParts, rssSampler, sleep, start, startSidecar, stop, stopAll, stopEvery, track, wrk, wrkPaced } from './tools.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PACED_SECONDS = Math.max(1, Math.round(SECONDS * 0.4));
@@ -148,6 +149,12 @@ async function main() {
   await start('node', ['bench/hello-server.mjs', 'app', String(appPort)], /port (\d+)/);
   await start('node', ['bench/hello-server.mjs', 'dev', String(devPort)], /port (\d+)/);
 
+  // The runtime's own floor: the same Node, flags and environment running an empty program.
+  const { child: bare } = await start(node, [...nodeArgs, '-e', "console.log('ready'); setInterval(() => {}, 1e6)"], /ready/, { env });
+  await sleep(2000);
+  const bareIdle = rssParts(bare.pid);
+  await stop(bare);
+
   // Memory, on a sidecar of its own.
   const memory = await measureSidecarMemory({
     bundle,
@@ -169,6 +176,8 @@ async function main() {
   const { child: sidecar, listenPort: sidecarPort, controlPort } = await startSidecar(bundle, nodeArgs, env, appPort, node);
   await start('node', ['--import', 'tsx', 'bench/tunnel-peer.ts', String(controlPort), String(devPort)], /ready/);
   const { nginxPort, dir: nginxDir } = await startNginx(appPort, devPort);
+  const pipePort = await freePort();
+  await start(node, ['bench/node-pipe.mjs', String(pipePort), String(appPort)], /node pipe on port/);
   await sleep(1000);
   const idleWithTunnel = rssParts(sidecar.pid);
 
@@ -178,13 +187,14 @@ async function main() {
     b: { label: 'client → sidecar → app (no header)', port: sidecarPort, headers: [] },
     c: { label: 'client → nginx → app (routes on the header)', port: nginxPort, headers: [] },
     d: { label: 'client → sidecar → tunnel → dev (header)', port: sidecarPort, headers: [header] },
+    e: { label: 'client → Node piping bytes → app (reference)', port: pipePort, headers: [] },
   };
   const runs = Object.fromEntries(Object.keys(paths).map((id) => [id, { paced: [], saturation: [] }]));
   const hdrs = (p) => Object.fromEntries(p.headers.map((h) => h.split(': ')));
   const sampler = rssSampler(sidecar.pid, 200);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`bench: round ${round}/${ROUNDS}:`);
-    for (const id of ['a', 'b', 'c']) {
+    for (const id of ['a', 'b', 'c', 'e']) {
       const p = paths[id];
       runs[id].paced.push(await wrkPaced(p.port, { ...PACED, seconds: PACED_SECONDS, headers: p.headers }));
       const sat = await wrk(p.port, { connections: CONNECTIONS, seconds: SECONDS, headers: p.headers });
@@ -236,6 +246,7 @@ async function main() {
   const memRows = [
     '| sidecar state | RSS MB |',
     '|---|---|',
+    `| Node itself, running an empty program (private ${mb(bareIdle.anon)}, the node binary's pages ${mb(bareIdle.file)}) | ${mb(bareIdle.rss)} |`,
     `| idle, no tunnel (private ${mb(memory.idle.anon)}, the node binary's pages ${mb(memory.idle.file)}) | ${mb(memory.idle.rss)} |`,
     `| idle, one tunnel connected | ${mb(idleWithTunnel.rss)} |`,
     `| after ${churn.warmUp} tunnel connect/release cycles | ${mb(churn.afterWarmUp)} |`,
@@ -250,8 +261,11 @@ async function main() {
     sidecarVsNginxAtSaturation: results.b.saturation.rps / results.c.saturation.rps,
     addedP99PacedMs: results.b.paced.p99 - results.a.paced.p99,
     nginxAddedP99PacedMs: results.c.paced.p99 - results.a.paced.p99,
+    nodePipeAddedP99PacedMs: results.e.paced.p99 - results.a.paced.p99,
+    nodePipeVsNginxAtSaturation: results.e.saturation.rps / results.c.saturation.rps,
     tunnelUploadMBps: uploads.d,
     memoryMB: {
+      bareNodeIdle: MB(bareIdle.rss),
       idle: MB(memory.idle.rss),
       idleWithTunnel: MB(idleWithTunnel.rss),
       tunnelCyclesGrowth: MB(churn.settled - churn.afterWarmUp),
@@ -262,8 +276,8 @@ async function main() {
   };
   console.log(`\n${rows.join('\n')}\n`);
   console.log(
-    `(b)/(c) at saturation = ${f(summary.sidecarVsNginxAtSaturation, 2)}x (medians of ${ROUNDS} interleaved rounds); ` +
-      `at about ${f(results.a.paced.rps)} req/s (paced) (b) adds ${f(summary.addedP99PacedMs, 2)} ms at p99 over (a), (c) adds ${f(summary.nginxAddedP99PacedMs, 2)} ms; (d) streams ${f(summary.tunnelUploadMBps)} MB/s`,
+    `(b)/(c) at saturation = ${f(summary.sidecarVsNginxAtSaturation, 2)}x, (e)/(c) = ${f(summary.nodePipeVsNginxAtSaturation, 2)}x (medians of ${ROUNDS} interleaved rounds); ` +
+      `at about ${f(results.a.paced.rps)} req/s (paced) (b) adds ${f(summary.addedP99PacedMs, 2)} ms at p99 over (a), (c) adds ${f(summary.nginxAddedP99PacedMs, 2)} ms, (e) ${f(summary.nodePipeAddedP99PacedMs, 2)} ms; (d) streams ${f(summary.tunnelUploadMBps)} MB/s`,
   );
   console.log(`\n${memRows.join('\n')}\n`);
   console.log(
