@@ -250,9 +250,10 @@ async function main() {
     `| idle, no tunnel (private ${mb(memory.idle.anon)}, the node binary's pages ${mb(memory.idle.file)}) | ${mb(memory.idle.rss)} |`,
     `| idle, one tunnel connected | ${mb(idleWithTunnel.rss)} |`,
     `| after ${churn.warmUp} tunnel connect/release cycles | ${mb(churn.afterWarmUp)} |`,
-    `| after ${churn.cycles} more (${f(churn.ms / churn.cycles, 1)} ms each; highest seen ${mb(churn.peak)}, lowest in the last fifth ${mb(churn.settled)}) | ${mb(churn.after)} |`,
+    `| after ${churn.cycles} more (${f(churn.ms / churn.cycles, 1)} ms each; highest seen ${mb(churn.peak)}, lowest in the last fifth ${mb(churn.settled)}; private ${mb(churn.after.anon)}) | ${mb(churn.after.rss)} |`,
     `| lowest in each fifth of those cycles (a leak climbs from fifth to fifth) | ${churn.floors.map(mb).join(' → ')} |`,
-    `| saturation, ${CONNECTIONS} connections (highest) | ${mb(memory.saturation.peak)} |`,
+    `| the same, private memory only | ${churn.privateFloors.map(mb).join(' → ')} |`,
+    `| saturation, ${CONNECTIONS} connections (highest; private ${mb(memory.saturation.privatePeak)}) | ${mb(memory.saturation.peak)} |`,
     `| ${memory.idleConnections.count} idle connections (from ${mb(memory.idleConnections.before)}) | ${mb(memory.idleConnections.with)} |`,
     `| one request on each of ${memory.oneRequestEach.count} of them (highest; ${memory.oneRequestEach.answered} answered) | ${mb(memory.oneRequestEach.peak)} |`,
     `| throughput runs above (highest) | ${mb(peakUnderLoad)} |`,
@@ -269,8 +270,11 @@ async function main() {
       idle: MB(memory.idle.rss),
       idleWithTunnel: MB(idleWithTunnel.rss),
       tunnelCyclesGrowth: MB(churn.settled - churn.afterWarmUp),
+      tunnelCyclesPrivateFloors: churn.privateFloors.map(MB),
       saturation: MB(memory.saturation.peak),
+      saturationPrivate: MB(memory.saturation.privatePeak),
       perIdleConnectionKB: memory.idleConnections.perConnection / 1024,
+      perIdleConnectionPrivateKB: memory.idleConnections.privatePerConnection / 1024,
       oneRequestEachPeak: MB(memory.oneRequestEach.peak),
     },
   };
@@ -281,7 +285,7 @@ async function main() {
   );
   console.log(`\n${memRows.join('\n')}\n`);
   console.log(
-    `sidecar memory: ${f(summary.memoryMB.perIdleConnectionKB, 2)} KB per idle connection; ` +
+    `sidecar memory: ${f(summary.memoryMB.perIdleConnectionKB, 2)} KB per idle connection (private ${f(summary.memoryMB.perIdleConnectionPrivateKB, 2)}); ` +
       `${f(summary.memoryMB.tunnelCyclesGrowth, 1)} MB growth over ${churn.cycles} tunnel cycles after warm-up (lowest of the last fifth)`,
   );
   for (const [id, r] of Object.entries(results)) {

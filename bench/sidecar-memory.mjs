@@ -29,10 +29,13 @@ async function tunnelChurn(pid, controlPort, devPort, warmUp, cycles) {
   // The floor of the last fifth of the run: what is left when the garbage of the last cycles is collected.
   const settled = Math.min(...sampler.samples.slice(-Math.max(1, Math.floor(sampler.samples.length / 5))));
   // The floor of each fifth: a leak climbs from fifth to fifth, a heap finding its size levels off.
+  // The private part apart: the node binary's pages grow as more of its code runs, and are shared.
   const fifth = Math.max(1, Math.floor(sampler.samples.length / 5));
-  const floors = [0, 1, 2, 3, 4].map((i) => Math.min(...sampler.samples.slice(i * fifth, (i + 1) * fifth))).filter(Number.isFinite);
+  const floorsOf = (samples) => [0, 1, 2, 3, 4].map((i) => Math.min(...samples.slice(i * fifth, (i + 1) * fifth))).filter(Number.isFinite);
+  const floors = floorsOf(sampler.samples);
+  const privateFloors = floorsOf(sampler.privateSamples);
   await sleep(1000);
-  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, settled, floors, after: rssOf(pid), peak };
+  return { warmUp, cycles, ms: Number(m[2]), afterWarmUp, settled, floors, privateFloors, after: rssParts(pid), peak };
 }
 
 /** Opens `n` connections that send nothing; resolves once the sidecar holds all of them. */
@@ -92,13 +95,14 @@ export async function measureSidecarMemory({ bundle, node, nodeArgs, env, appPor
     let sampler = rssSampler(pid);
     const sat = await wrk(listenPort, { connections, seconds });
     const saturationPeak = sampler.stop();
+    const saturationPrivatePeak = Math.max(...sampler.privateSamples);
     await sleep(SETTLE_MS);
 
     progress(`${idleConnections} idle connections ...`);
-    const beforeIdleConns = rssOf(pid);
+    const beforeIdleConns = rssParts(pid);
     const sockets = await openIdle(pid, listenPort, idleConnections);
     await sleep(SETTLE_MS);
-    const withIdleConns = rssOf(pid);
+    const withIdleConns = rssParts(pid);
     progress(`one request on each of ${requestConnections} of them ...`);
     const fdsBefore = openFiles(pid);
     for (const s of sockets.splice(requestConnections)) s.destroy();
@@ -111,12 +115,13 @@ export async function measureSidecarMemory({ bundle, node, nodeArgs, env, appPor
     return {
       idle,
       churn,
-      saturation: { rps: sat.rps, peak: saturationPeak, errors: sat.errors },
+      saturation: { rps: sat.rps, peak: saturationPeak, privatePeak: saturationPrivatePeak, errors: sat.errors },
       idleConnections: {
         count: idleConnections,
-        before: beforeIdleConns,
-        with: withIdleConns,
-        perConnection: (withIdleConns - beforeIdleConns) / idleConnections,
+        before: beforeIdleConns.rss,
+        with: withIdleConns.rss,
+        perConnection: (withIdleConns.rss - beforeIdleConns.rss) / idleConnections,
+        privatePerConnection: (withIdleConns.anon - beforeIdleConns.anon) / idleConnections,
       },
       oneRequestEach: { count: requestConnections, answered, peak: requestPeak },
     };

@@ -79,15 +79,26 @@ export function rssParts(pid) {
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
-/** Samples a process's RSS every `everyMs` until stopped; stop() returns the highest seen. */
+/**
+ * Samples a process's RSS every `everyMs` until stopped: `samples` holds the RSS, `privateSamples`
+ * its private (anonymous) part at the same moments; stop() returns the highest RSS seen.
+ */
 export function rssSampler(pid, everyMs = 50) {
-  const samples = [rssOf(pid)];
-  const timer = setInterval(() => samples.push(rssOf(pid)), everyMs);
+  const samples = [];
+  const privateSamples = [];
+  const sample = () => {
+    const parts = rssParts(pid);
+    samples.push(parts.rss);
+    privateSamples.push(parts.anon);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
   return {
     samples,
+    privateSamples,
     stop: () => {
       clearInterval(timer);
-      samples.push(rssOf(pid));
+      sample();
       return Math.max(...samples);
     },
   };
