@@ -5,7 +5,7 @@
 //   (d) client → sidecar → tunnel → developer's program (with the header)
 //   (e) client → a Node process that only pipes bytes → app (bench/node-pipe.mjs): the runtime's floor
 // Single runs on a shared machine vary by ±30 %, so (a), (b), (c) and (e) run in interleaved rounds
-// (a, b, c, e, a, b, c, e, ...) and the medians are compared: at about 1,000 req/s (wrk, 5 connections each
+// (a, b, c, e, then b, c, e, a, ...) and the medians are compared: at about 1,000 req/s (wrk, 5 connections each
 // pausing 4 ms between requests; the p99 the sidecar adds over the direct path, and nginx's beside it)
 // and at saturation (wrk, 50 connections; sidecar/nginx).
 // Then MB/s of a 1 GB upload for (a), (b), (d). The sidecar's memory (bench/sidecar-memory.mjs) is
@@ -194,7 +194,9 @@ async function main() {
   const sampler = rssSampler(sidecar.pid, 200);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`bench: round ${round}/${ROUNDS}:`);
-    for (const id of ['a', 'b', 'c', 'e']) {
+    // Each round starts one path later: a path measured right after another fared differently here.
+    const order = ['a', 'b', 'c', 'e'];
+    for (const id of [...order.slice((round - 1) % order.length), ...order.slice(0, (round - 1) % order.length)]) {
       const p = paths[id];
       runs[id].paced.push(await wrkPaced(p.port, { ...PACED, seconds: PACED_SECONDS, headers: p.headers }));
       const sat = await wrk(p.port, { connections: CONNECTIONS, seconds: SECONDS, headers: p.headers });
