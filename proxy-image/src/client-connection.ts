@@ -287,9 +287,11 @@ export class ClientConnection implements Sweepable {
       this.fail(431, 'Intercept: the request head is larger than this service accepts.');
       return false;
     }
+    // With no claim on this port the request's fields are not matched: only its framing is read.
+    const table = this.ctx.registry.table(this.ctx.listenPort);
     let req: RequestHead;
     try {
-      req = parseRequestHead(buf, 0, end);
+      req = parseRequestHead(buf, 0, end, table === undefined ? 'framing' : 'all');
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err;
       this.fail(err.status, `Intercept: ${err.message}.`);
@@ -310,7 +312,6 @@ export class ClientConnection implements Sweepable {
     if (this.ctx.log.debugEnabled) this.started = Date.now(); // only the debug log reads it
     this.record = null;
 
-    const table = this.ctx.registry.table(this.ctx.listenPort);
     const record = table === undefined ? undefined : matchClaim(table, req.headers);
     if (record === undefined) {
       this.begin(this.appUpstream(), head);

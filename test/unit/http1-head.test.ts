@@ -98,6 +98,46 @@ describe('request heads', () => {
   });
 });
 
+describe('request heads read for their framing only', () => {
+  const outcome = (text: string, fields: 'all' | 'framing') => {
+    const buf = Buffer.from(text, 'latin1');
+    try {
+      return parseRequestHead(buf, 0, findHeadEnd(buf, 0, 400), fields);
+    } catch (err) {
+      if (err instanceof HttpParseError) return `${err.status} ${err.message}`;
+      throw err;
+    }
+  };
+
+  it('frames, keeps alive, refuses and gives reasons as a full parse does, with no fields kept', () => {
+    const heads = [
+      'GET / HTTP/1.1\r\nHost: a\r\nX-Intercept-Id: dev1\r\n\r\n',
+      'POST /p HTTP/1.1\r\nHOST: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\n',
+      'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n',
+      'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n',
+      'POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTRANSFER-ENCODING: chunked\r\n\r\n',
+      'POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n',
+      'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+      'GET / HTTP/1.1\r\nX: 1\r\n\r\n',
+      'GET / HTTP/1.1\r\nContent-Length: 1x\r\nNoColon\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nX: a\x01\r\n\r\n',
+    ];
+    for (const head of heads) {
+      const full = outcome(head, 'all');
+      const framing = outcome(head, 'framing');
+      if (typeof full === 'string') {
+        assert.equal(framing, full, head);
+        continue;
+      }
+      assert.ok(typeof framing !== 'string', head);
+      assert.ok(full.headers.length > 0, head);
+      assert.deepEqual(framing, { ...full, headers: [] }, head);
+    }
+  });
+});
+
 describe('response heads', () => {
   it('finds the body framing per RFC 9112', () => {
     assert.deepEqual(res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n').framing, { kind: 'length', length: 3 });

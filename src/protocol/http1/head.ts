@@ -118,13 +118,13 @@ function fieldLineError(line: string, status: number): HttpParseError {
 
 /**
  * Reads the "name: value" lines from `from` (just past the start line's CRLF) to `end` in one pass
- * over the bytes; `text` is `buf[start, end)` as a string, to cut names and values from. Names are
- * lower-cased only when they have an upper-case letter. With `all` false, only the fields that
- * frame a message are returned (a response's other fields are checked, never turned into strings).
- * Throws with `status` on anything malformed.
+ * over the bytes. Each field that frames a message goes to `framing`; with `headers`, every field is
+ * also pushed there, its name lower-cased when it has an upper-case letter. Only these fields become
+ * strings: the others are checked and left as bytes. `text` is `buf[start, end)` as a string to cut
+ * them from, or null to read each from the bytes (a response keeps one or two fields, and turning its
+ * whole head into a string would cost more). Throws with `status` on anything malformed.
  */
-function parseFields(buf: Buffer, text: string, start: number, from: number, end: number, status: number, all: boolean): Header[] {
-  const headers: Header[] = [];
+function parseFields(buf: Buffer, text: string | null, start: number, from: number, end: number, status: number, headers: Header[] | null, framing: FramingFields): void {
   let i = from;
   for (;;) {
     const ls = i;
@@ -135,8 +135,9 @@ function parseFields(buf: Buffer, text: string, start: number, from: number, end
       if (c <= 0x5a && c >= 0x41) upper = true;
     }
     if (i === ls || i === end || buf[i] !== COLON) {
-      const le = text.indexOf('\r', ls - start);
-      throw refusal(buf, start, end, status, fieldLineError(text.slice(ls - start, le < 0 ? end - start : le), status));
+      const headText = text ?? buf.toString('latin1', start, end);
+      const le = headText.indexOf('\r', ls - start);
+      throw refusal(buf, start, end, status, fieldLineError(headText.slice(ls - start, le < 0 ? end - start : le), status));
     }
     const nameEnd = i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
@@ -148,26 +149,35 @@ function parseFields(buf: Buffer, text: string, start: number, from: number, end
       if (!isFieldValueChar(c)) throw refusal(buf, start, end, status, new HttpParseError(status, 'invalid character in header value'));
       if (c !== SP && c !== HTAB) valueEnd = i + 1;
     }
-    if (all || isFramingName(buf, ls, nameEnd - ls)) {
-      const name = text.slice(ls - start, nameEnd - start);
-      headers.push({ name: upper ? name.toLowerCase() : name, value: text.slice(valueStart - start, valueEnd - start) });
+    const framingField = framingName(buf, ls, nameEnd - ls);
+    if (headers !== null || framingField !== undefined) {
+      const value = text === null ? buf.toString('latin1', valueStart, valueEnd) : text.slice(valueStart - start, valueEnd - start);
+      if (framingField !== undefined) framing.add(framingField, value);
+      if (headers !== null) {
+        let name = framingField;
+        if (name === undefined) {
+          name = text === null ? buf.toString('latin1', ls, nameEnd) : text.slice(ls - start, nameEnd - start);
+          if (upper) name = name.toLowerCase();
+        }
+        headers.push({ name, value });
+      }
     }
-    if (i === end) return headers;
+    if (i === end) return;
     if (i + 1 >= end || buf[i + 1] !== LF) throw refusal(buf, start, end, status, new HttpParseError(status, 'bare CR or LF in head'));
     i += 2;
   }
 }
 
-/** The names framingFields looks at, by length. */
+/** The names FramingFields takes, by length. */
 const FRAMING_NAMES = new Map(['host', 'upgrade', 'connection', 'content-length', 'transfer-encoding'].map((n) => [n.length, n]));
 
-/** True when the token `buf[at, at + length)` is one of FRAMING_NAMES in any case. */
-function isFramingName(buf: Buffer, at: number, length: number): boolean {
+/** The one of FRAMING_NAMES (lower-case) that the token `buf[at, at + length)` is in any case, or undefined. */
+function framingName(buf: Buffer, at: number, length: number): string | undefined {
   const name = FRAMING_NAMES.get(length);
-  if (name === undefined) return false;
+  if (name === undefined) return undefined;
   // A token byte that is a letter or '-' once 0x20 is set is that letter in either case, or '-'.
-  for (let i = 0; i < length; i++) if ((buf[at + i]! | 0x20) !== name.charCodeAt(i)) return false;
-  return true;
+  for (let i = 0; i < length; i++) if ((buf[at + i]! | 0x20) !== name.charCodeAt(i)) return undefined;
+  return name;
 }
 
 /** The start line of a head: up to its first CR. */
@@ -266,49 +276,57 @@ function isPlainLength(v: string): boolean {
   return true;
 }
 
-interface FramingFields {
-  transferEncoding: string | undefined;
-  contentLength: string | undefined;
-  connection: string;
-  hasUpgrade: boolean;
-  hosts: number;
-}
+/**
+ * What the fields that frame a message say, gathered as parseFields finds them. Their values are
+ * judged by check(), after the last line: a malformed line anywhere in the head is its reason first.
+ */
+class FramingFields {
+  transferEncoding: string | undefined = undefined;
+  contentLength: string | undefined = undefined;
+  connection = '';
+  hasUpgrade = false;
+  hosts = 0;
+  /** Content-Length values after those that were one plain number each, the same every time. */
+  private otherLengths: string[] | undefined = undefined;
 
-function framingFields(headers: readonly Header[], status: number): FramingFields {
-  let te: string | undefined;
-  let cl: string | undefined;
-  let connection = '';
-  let hasUpgrade = false;
-  let hosts = 0;
-  for (const h of headers) {
-    switch (h.name) {
+  constructor(private readonly status: number) {}
+
+  /** One field; `name` is one of FRAMING_NAMES. */
+  add(name: string, value: string): void {
+    switch (name) {
       case 'transfer-encoding':
-        te = te === undefined ? h.value : `${te}, ${h.value}`;
+        this.transferEncoding = this.transferEncoding === undefined ? value : `${this.transferEncoding}, ${value}`;
         break;
       case 'content-length':
-        if (isPlainLength(h.value) && (cl === undefined || cl === h.value)) {
-          cl = h.value;
-          break;
-        }
-        for (const part of h.value.split(',')) {
-          const v = part.trim();
-          if (!CONTENT_LENGTH.test(v)) throw new HttpParseError(status, 'invalid Content-Length');
-          if (cl !== undefined && cl !== v) throw new HttpParseError(status, 'conflicting Content-Length values');
-          cl = v;
+        if (this.otherLengths === undefined && isPlainLength(value) && (this.contentLength === undefined || this.contentLength === value)) {
+          this.contentLength = value;
+        } else {
+          (this.otherLengths ??= []).push(value);
         }
         break;
       case 'connection':
-        connection = connection ? `${connection}, ${h.value}` : h.value;
+        this.connection = this.connection ? `${this.connection}, ${value}` : value;
         break;
       case 'upgrade':
-        hasUpgrade = true;
+        this.hasUpgrade = true;
         break;
       case 'host':
-        hosts++;
+        this.hosts++;
         break;
     }
   }
-  return { transferEncoding: te, contentLength: cl, connection, hasUpgrade, hosts };
+
+  /** Throws if the Content-Length values are not one number, given once or repeated. */
+  check(): void {
+    for (const value of this.otherLengths ?? []) {
+      for (const part of value.split(',')) {
+        const v = part.trim();
+        if (!CONTENT_LENGTH.test(v)) throw new HttpParseError(this.status, 'invalid Content-Length');
+        if (this.contentLength !== undefined && this.contentLength !== v) throw new HttpParseError(this.status, 'conflicting Content-Length values');
+        this.contentLength = v;
+      }
+    }
+  }
 }
 
 /** True when the coding list ends with a single "chunked"; throws when chunked appears elsewhere. */
@@ -368,8 +386,15 @@ export class HeadScanner {
   }
 }
 
-/** Parses a request head: `buf[start, end)` including its final blank line. */
-export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
+/** No fields: the `headers` of a request parsed for its framing only. */
+const NO_HEADERS: readonly Header[] = Object.freeze([]);
+
+/**
+ * Parses a request head: `buf[start, end)` including its final blank line. With `fields` 'framing',
+ * its `headers` stay empty (the head is checked all the same): a caller with no use for them, such
+ * as the sidecar on a port nobody claims, saves their strings.
+ */
+export function parseRequestHead(buf: Buffer, start: number, end: number, fields: 'all' | 'framing' = 'all'): RequestHead {
   const textEnd = end - 4;
   const text = buf.toString('latin1', start, textEnd);
   // One pass over the bytes checks the head as it reads it; a refused head is looked at again for its reason.
@@ -379,8 +404,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const lineEnd = targetEnd + 9;
   if (minorVersion < 0 || !lineEndsAt(buf, lineEnd, textEnd)) throw refusal(buf, start, textEnd, 400, requestLineError(firstLine(text)) ?? new HttpParseError(400, 'malformed request line'));
   const method = text.slice(0, methodEnd - start);
-  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 400, true);
-  const f = framingFields(headers, 400);
+  const headers: Header[] | null = fields === 'all' ? [] : null;
+  const f = new FramingFields(400);
+  if (lineEnd !== textEnd) parseFields(buf, text, start, lineEnd + 2, textEnd, 400, headers, f);
+  f.check();
   if (f.hosts > 1 || (minorVersion === 1 && f.hosts === 0)) throw new HttpParseError(400, 'a request needs exactly one Host header');
 
   let framing: BodyFraming = NO_BODY;
@@ -395,19 +422,19 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   }
 
   const keepAlive = minorVersion === 1 ? !hasToken(f.connection, 'close') : hasToken(f.connection, 'keep-alive');
-  return { method, target: text.slice(methodEnd + 1 - start, targetEnd - start), minorVersion, headers, framing, wantsTunnel: f.hasUpgrade || method === 'CONNECT', keepAlive };
+  return { method, target: text.slice(methodEnd + 1 - start, targetEnd - start), minorVersion, headers: headers ?? NO_HEADERS, framing, wantsTunnel: f.hasUpgrade || method === 'CONNECT', keepAlive };
 }
 
 /** Parses a response head to the request `method`: `buf[start, end)` including its final blank line. */
 export function parseResponseHead(buf: Buffer, start: number, end: number, method: string): ResponseHead {
   const textEnd = end - 4;
-  const text = buf.toString('latin1', start, textEnd);
   const lineEnd = statusLineEnd(buf, start, textEnd);
   if (lineEnd < 0) throw refusal(buf, start, textEnd, 502, new HttpParseError(502, 'malformed status line'));
   const status = (buf[start + 9]! - 0x30) * 100 + (buf[start + 10]! - 0x30) * 10 + (buf[start + 11]! - 0x30);
   const minorVersion = buf[start + 7] === 0x31 ? 1 : 0;
-  const headers = lineEnd === textEnd ? [] : parseFields(buf, text, start, lineEnd + 2, textEnd, 502, false);
-  const f = framingFields(headers, 502);
+  const f = new FramingFields(502);
+  if (lineEnd !== textEnd) parseFields(buf, null, start, lineEnd + 2, textEnd, 502, null, f);
+  f.check();
 
   let framing: BodyFraming;
   if (status < 200 || status === 204 || status === 304 || method === 'HEAD') {
