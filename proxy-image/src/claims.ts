@@ -99,6 +99,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ClaimRegistry<L> {
   private readonly byPort = new Map<number, Map<string, Map<string, ClaimEntry<L>>>>();
+  /** claimFieldNames of each port, made when first asked after a change. */
+  private readonly fieldNamesByPort = new Map<number, readonly string[]>();
   private readonly pending = new Map<ClaimRecord<L>, Pending<L>>();
   /** Live announcements by claim key, also those a tunnel holds now (they count again once it is gone). */
   private readonly announced = new Map<string, Announced<L>>();
@@ -115,6 +117,18 @@ export class ClaimRegistry<L> {
   /** The claims of one listen port, for matching; undefined when there are none. */
   table(port: number): ClaimTable<ClaimEntry<L>> | undefined {
     return this.byPort.get(port);
+  }
+
+  /**
+   * The lower-case names of the fields a request on `port` may carry a claim in: the claimed headers,
+   * and `baggage` (matchClaim reads no others). Undefined when the port has no claims.
+   */
+  claimFieldNames(port: number): readonly string[] | undefined {
+    const headers = this.byPort.get(port);
+    if (headers === undefined) return undefined;
+    let names = this.fieldNamesByPort.get(port);
+    if (names === undefined) this.fieldNamesByPort.set(port, (names = [...headers.keys(), 'baggage']));
+    return names;
   }
 
   find(port: number, header: string, value: string): ClaimEntry<L> | undefined {
@@ -341,6 +355,7 @@ export class ClaimRegistry<L> {
   }
 
   private put(entry: ClaimEntry<L>): void {
+    this.fieldNamesByPort.delete(entry.port);
     let headers = this.byPort.get(entry.port);
     if (headers === undefined) this.byPort.set(entry.port, (headers = new Map<string, Map<string, ClaimEntry<L>>>()));
     let values = headers.get(entry.header);
@@ -361,6 +376,7 @@ export class ClaimRegistry<L> {
     const headers = this.byPort.get(entry.port);
     const values = headers?.get(entry.header);
     if (values?.get(entry.value) !== entry) return;
+    this.fieldNamesByPort.delete(entry.port);
     values.delete(entry.value);
     if (values.size === 0) headers!.delete(entry.header);
     if (headers!.size === 0) this.byPort.delete(entry.port);

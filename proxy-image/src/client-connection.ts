@@ -287,11 +287,11 @@ export class ClientConnection implements Sweepable {
       this.fail(431, 'Intercept: the request head is larger than this service accepts.');
       return false;
     }
-    // With no claim on this port the request's fields are not matched: only its framing is read.
+    // Only the fields a claim can be in are kept (none when this port has no claim), besides framing.
     const table = this.ctx.registry.table(this.ctx.listenPort);
     let req: RequestHead;
     try {
-      req = parseRequestHead(buf, 0, end, table === undefined ? 'framing' : 'all');
+      req = parseRequestHead(buf, 0, end, table === undefined ? 'framing' : this.ctx.registry.claimFieldNames(this.ctx.listenPort)!);
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err;
       this.fail(err.status, `Intercept: ${err.message}.`);

@@ -27,6 +27,23 @@ describe('claim registry', () => {
     assert.deepEqual(reg.list(), []);
   });
 
+  it('names the fields a claim can be in on each port, following claims as they come and go', () => {
+    const reg = new ClaimRegistry<string>(1000, quiet);
+    assert.equal(reg.claimFieldNames(8080), undefined);
+    const a = reg.claim(ana, 'link-1');
+    assert.ok(a.ok);
+    assert.deepEqual(reg.claimFieldNames(8080), ['x-intercept-id', 'baggage']);
+    const b = reg.claim({ ...ana, header: 'x-tenant', value: 't1', developer: 'bo', lease: 'lease-bo-0000000001' }, 'link-2');
+    assert.ok(b.ok);
+    assert.deepEqual(reg.claimFieldNames(8080), ['x-intercept-id', 'x-tenant', 'baggage']);
+    assert.equal(reg.claimFieldNames(9090), undefined, 'per listen port');
+    reg.release(a.record, 'link-1');
+    assert.deepEqual(reg.claimFieldNames(8080), ['x-tenant', 'baggage']);
+    reg.release(b.record, 'link-2');
+    assert.equal(reg.claimFieldNames(8080), undefined);
+    reg.close();
+  });
+
   it('holds requests during the grace and hands them the reconnected tunnel', async () => {
     const reg = new ClaimRegistry<string>(10_000, quiet);
     const r = reg.claim(ana, 'link-1');

@@ -99,7 +99,7 @@ describe('request heads', () => {
 });
 
 describe('request heads read for their framing only', () => {
-  const outcome = (text: string, fields: 'all' | 'framing') => {
+  const outcome = (text: string, fields: 'all' | 'framing' | readonly string[]) => {
     const buf = Buffer.from(text, 'latin1');
     try {
       return parseRequestHead(buf, 0, findHeadEnd(buf, 0, 400), fields);
@@ -135,6 +135,20 @@ describe('request heads read for their framing only', () => {
       assert.ok(full.headers.length > 0, head);
       assert.deepEqual(framing, { ...full, headers: [] }, head);
     }
+  });
+
+  it('keeps only the fields named, in any case, and reads the rest as a full parse does', () => {
+    const wanted = ['x-intercept-id', 'baggage'];
+    const head = 'GET / HTTP/1.1\r\nHost: a\r\nX-INTERCEPT-ID: dev1\r\nX-Other: 1\r\nBaggage: k=v\r\nX-Intercept-Idx: no\r\nContent-Length: 0\r\n\r\n';
+    const full = outcome(head, 'all');
+    const some = outcome(head, wanted);
+    assert.ok(typeof full !== 'string' && typeof some !== 'string');
+    assert.deepEqual(some.headers, [
+      { name: 'x-intercept-id', value: 'dev1' },
+      { name: 'baggage', value: 'k=v' },
+    ]);
+    assert.deepEqual(some, { ...full, headers: full.headers.filter((h) => wanted.includes(h.name)) });
+    assert.equal(outcome('GET / HTTP/1.1\r\nHost: a\r\nX-Intercept-Id: dev1\r\nNoColon\r\n\r\n', wanted), '400 malformed header line');
   });
 });
 

@@ -118,13 +118,24 @@ function fieldLineError(line: string, status: number): HttpParseError {
 
 /**
  * Reads the "name: value" lines from `from` (just past the start line's CRLF) to `end` in one pass
- * over the bytes. Each field that frames a message goes to `framing`; with `headers`, every field is
- * also pushed there, its name lower-cased when it has an upper-case letter. Only these fields become
+ * over the bytes. Each field that frames a message goes to `framing`; with `headers`, every field
+ * (or, with `wanted`, each whose lower-case name is one of those) is also pushed there, its name
+ * lower-cased when it has an upper-case letter. Only these fields become
  * strings: the others are checked and left as bytes. `text` is `buf[start, end)` as a string to cut
  * them from, or null to read each from the bytes (a response keeps one or two fields, and turning its
  * whole head into a string would cost more). Throws with `status` on anything malformed.
  */
-function parseFields(buf: Buffer, text: string | null, start: number, from: number, end: number, status: number, headers: Header[] | null, framing: FramingFields): void {
+function parseFields(
+  buf: Buffer,
+  text: string | null,
+  start: number,
+  from: number,
+  end: number,
+  status: number,
+  headers: Header[] | null,
+  wanted: readonly string[] | null,
+  framing: FramingFields,
+): void {
   let i = from;
   for (;;) {
     const ls = i;
@@ -150,10 +161,11 @@ function parseFields(buf: Buffer, text: string | null, start: number, from: numb
       if (c !== SP && c !== HTAB) valueEnd = i + 1;
     }
     const framingField = framingName(buf, ls, nameEnd - ls);
-    if (headers !== null || framingField !== undefined) {
+    const keep = headers !== null && (wanted === null || isOneOf(buf, ls, nameEnd - ls, wanted));
+    if (keep || framingField !== undefined) {
       const value = text === null ? buf.toString('latin1', valueStart, valueEnd) : text.slice(valueStart - start, valueEnd - start);
       if (framingField !== undefined) framing.add(framingField, value);
-      if (headers !== null) {
+      if (keep) {
         let name = framingField;
         if (name === undefined) {
           name = text === null ? buf.toString('latin1', ls, nameEnd) : text.slice(ls - start, nameEnd - start);
@@ -166,6 +178,21 @@ function parseFields(buf: Buffer, text: string | null, start: number, from: numb
     if (i + 1 >= end || buf[i + 1] !== LF) throw refusal(buf, start, end, status, new HttpParseError(status, 'bare CR or LF in head'));
     i += 2;
   }
+}
+
+/** True when the token `buf[at, at + length)` is one of the lower-case `names`, in any case. */
+function isOneOf(buf: Buffer, at: number, length: number, names: readonly string[]): boolean {
+  for (const name of names) {
+    if (name.length !== length) continue;
+    let i = 0;
+    for (; i < length; i++) {
+      let c = buf[at + i]!;
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== name.charCodeAt(i)) break;
+    }
+    if (i === length) return true;
+  }
+  return false;
 }
 
 /** The names FramingFields takes, by length. */
@@ -390,11 +417,12 @@ export class HeadScanner {
 const NO_HEADERS: readonly Header[] = Object.freeze([]);
 
 /**
- * Parses a request head: `buf[start, end)` including its final blank line. With `fields` 'framing',
- * its `headers` stay empty (the head is checked all the same): a caller with no use for them, such
- * as the sidecar on a port nobody claims, saves their strings.
+ * Parses a request head: `buf[start, end)` including its final blank line. `fields` says which of its
+ * fields `headers` holds: all, none ('framing'), or those whose lower-case name is in a list. The head
+ * is checked all the same; a caller that needs few fields, such as the sidecar matching claims, saves
+ * the strings of the others.
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number, fields: 'all' | 'framing' = 'all'): RequestHead {
+export function parseRequestHead(buf: Buffer, start: number, end: number, fields: 'all' | 'framing' | readonly string[] = 'all'): RequestHead {
   const textEnd = end - 4;
   const text = buf.toString('latin1', start, textEnd);
   // One pass over the bytes checks the head as it reads it; a refused head is looked at again for its reason.
@@ -404,9 +432,9 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, fields
   const lineEnd = targetEnd + 9;
   if (minorVersion < 0 || !lineEndsAt(buf, lineEnd, textEnd)) throw refusal(buf, start, textEnd, 400, requestLineError(firstLine(text)) ?? new HttpParseError(400, 'malformed request line'));
   const method = text.slice(0, methodEnd - start);
-  const headers: Header[] | null = fields === 'all' ? [] : null;
+  const headers: Header[] | null = fields === 'framing' ? null : [];
   const f = new FramingFields(400);
-  if (lineEnd !== textEnd) parseFields(buf, text, start, lineEnd + 2, textEnd, 400, headers, f);
+  if (lineEnd !== textEnd) parseFields(buf, text, start, lineEnd + 2, textEnd, 400, headers, fields === 'all' || fields === 'framing' ? null : fields, f);
   f.check();
   if (f.hosts > 1 || (minorVersion === 1 && f.hosts === 0)) throw new HttpParseError(400, 'a request needs exactly one Host header');
 
@@ -433,7 +461,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, metho
   const status = (buf[start + 9]! - 0x30) * 100 + (buf[start + 10]! - 0x30) * 10 + (buf[start + 11]! - 0x30);
   const minorVersion = buf[start + 7] === 0x31 ? 1 : 0;
   const f = new FramingFields(502);
-  if (lineEnd !== textEnd) parseFields(buf, null, start, lineEnd + 2, textEnd, 502, null, f);
+  if (lineEnd !== textEnd) parseFields(buf, null, start, lineEnd + 2, textEnd, 502, null, null, f);
   f.check();
 
   let framing: BodyFraming;
