@@ -2,8 +2,10 @@
 // when a request arrives, and the request is answered once the session continues.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, freePort, waitUntil } from '../harness/vscode/codeServer.js';
 import { markedLine } from '../harness/vscode/marked-line.js';
@@ -44,7 +46,11 @@ const get = (port: number, pathname: string) =>
 void test('a launch.json debug session pauses on a breakpoint when a request arrives, and answers after continue', { timeout: 300_000 }, async (t) => {
   assert.ok(breakpointLine > 0, 'the fixture marks its breakpoint line');
   const port = await freePort();
-  await withWorkbench(t, { workspace: APP, extensionDevelopmentPath: REPO_ROOT, env: { DEBUG_APP_PORT: String(port) } }, async (wb) => {
+  // A copy: keys the editor takes while a command's palette is not yet open must not reach the repo.
+  const workspace = mkdtempSync(path.join(tmpdir(), 'intercept-debug-app-'));
+  cpSync(APP, workspace, { recursive: true });
+  t.after(() => rmSync(workspace, { recursive: true, force: true }));
+  await withWorkbench(t, { workspace, extensionDevelopmentPath: REPO_ROOT, env: { DEBUG_APP_PORT: String(port) } }, async (wb) => {
     await wb.setBreakpoint(APP_FILE, breakpointLine);
 
     await wb.runCommand('Debug: Start Debugging');
